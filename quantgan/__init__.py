@@ -1,0 +1,24 @@
+"""quantgan: synthetic markets for backtesting.
+
+A scikit-learn-style augmenter learns the law of historical returns with a
+convolutional WGAN-GP and samples alternative histories::
+
+    import quantgan as qg
+
+    returns = qg.log_returns(qg.load_sp500())
+    paths = qg.WGANAugmenter(time_budget=120, random_state=0).fit(returns).sample(1000)
+"""
+
+from quantgan.augmenters import WGANAugmenter
+from quantgan.data import download, load_sp500, log_returns, read_csv
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "WGANAugmenter",
+    "__version__",
+    "download",
+    "load_sp500",
+    "log_returns",
+    "read_csv",
+]

@@ -1,0 +1,266 @@
+"""Preprocessing of returns for the generator: scaling, Lambert W gaussianising, windows.
+
+numpy only. The pipeline of Quant GANs (Wiese et al. 2020, section 6) is
+``log returns -> standardise -> inverse Lambert W -> standardise``; the generator
+learns the (lighter-tailed) result and sampling undoes each step exactly.
+
+The heavy-tail Lambert W x Gaussian model (Goerg 2015, "The Lambert Way to Gaussianize
+heavy-tailed data with the inverse of Tukey's h transformation as a special case")
+says ``z = u * exp(delta * u**2 / 2)`` with ``u`` Gaussian. Its exponential growth is
+a hazard on sampling: with delta ~ 0.4 a 5-sigma generator output becomes a ~950-sigma
+return. :class:`LambertWGaussianizer` is therefore *tail-safe*: beyond the largest
+``|u|`` seen in training the map continues linearly with the slope it has there, so
+it stays exactly invertible and never extrapolates the exponential.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "GaussianizingScaler",
+    "LambertWGaussianizer",
+    "Standardizer",
+    "lambert_w",
+    "sliding_windows",
+]
+
+
+def lambert_w(x: np.ndarray, *, tol: float = 1e-12, max_iter: int = 50) -> np.ndarray:
+    """Principal branch of the Lambert W function for ``x >= 0`` (Halley's method).
+
+    Solves ``w * exp(w) = x``. Vectorised; converges in a few iterations from the
+    Winitzki initial guess.
+    """
+    x = np.asarray(x, dtype=float)
+    if np.any(x < 0):
+        raise ValueError("lambert_w is implemented for x >= 0 only")
+    lx = np.log1p(x)
+    w = lx * (1.0 - np.log1p(lx) / (2.0 + lx))
+    for _ in range(max_iter):
+        ew = np.exp(w)
+        f = w * ew - x
+        denom = ew * (w + 1.0) - (w + 2.0) * f / (2.0 * w + 2.0)
+        step = f / denom
+        w = w - step
+        if np.all(np.abs(step) <= tol * (1.0 + np.abs(w))):
+            break
+    return w
+
+
+def _w_delta(z: np.ndarray, delta: float) -> np.ndarray:
+    """Gaussianising map u = W_delta(z) = sign(z) sqrt(W(delta z^2) / delta)."""
+    if delta <= 0:
+        return np.array(z, dtype=float)
+    return np.sign(z) * np.sqrt(lambert_w(delta * z * z) / delta)
+
+
+def _kurtosis(x: np.ndarray) -> float:
+    c = x - x.mean()
+    m2 = np.mean(c * c)
+    return float(np.mean(c**4) / (m2 * m2))
+
+
+class Standardizer:
+    """Per-column ``(x - mean) / std`` for a ``(n_obs, n_features)`` array."""
+
+    def fit(self, x: np.ndarray) -> Standardizer:
+        x = np.asarray(x, dtype=float)
+        self.mean_ = x.mean(axis=0)
+        self.scale_ = x.std(axis=0)
+        if np.any(self.scale_ == 0):
+            raise ValueError("cannot standardise a constant column")
+        return self
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        return (np.asarray(x, dtype=float) - self.mean_) / self.scale_
+
+    def inverse_transform(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(x, dtype=float) * self.scale_ + self.mean_
+
+
+class LambertWGaussianizer:
+    """Heavy-tail Lambert W x Gaussian transform, fitted per column by IGMM.
+
+    ``transform`` maps heavy-tailed data ``y`` to approximately Gaussian ``u``;
+    ``inverse_transform`` maps back. Parameters per column: location ``mu_``, scale
+    ``sigma_`` (of the latent Gaussian), tail parameter ``delta_ >= 0`` and
+    ``u_max_``, the largest ``|u|`` of the training data, past which both maps are
+    linear (see the module docstring).
+
+    Fitting is Goerg's iterative generalised method of moments: given ``(mu, sigma)``
+    choose ``delta`` so that ``W_delta((y - mu) / sigma)`` has kurtosis 3, then
+    re-estimate ``(mu, sigma)`` from the back-transformed data, until it settles.
+
+    Parameters
+    ----------
+    tol : float
+        Convergence tolerance on the parameters.
+    max_iter : int
+        Maximum IGMM iterations.
+    """
+
+    def __init__(self, tol: float = 1e-7, max_iter: int = 100):
+        self.tol = tol
+        self.max_iter = max_iter
+
+    @staticmethod
+    def _delta_for_gaussian_kurtosis(z: np.ndarray) -> float:
+        if _kurtosis(z) <= 3.0:
+            return 0.0
+        lo, hi = 0.0, 1.0
+        while _kurtosis(_w_delta(z, hi)) > 3.0:  # kurtosis decreases in delta
+            lo, hi = hi, 2.0 * hi
+            if hi > 64:
+                return hi
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if _kurtosis(_w_delta(z, mid)) > 3.0:
+                lo = mid
+            else:
+                hi = mid
+            if hi - lo < 1e-10:
+                break
+        return 0.5 * (lo + hi)
+
+    def _fit_column(self, y: np.ndarray) -> tuple[float, float, float]:
+        mu, sigma, delta = float(np.median(y)), float(y.std()), 0.0
+        for _ in range(self.max_iter):
+            z = (y - mu) / sigma
+            delta_new = self._delta_for_gaussian_kurtosis(z)
+            x = _w_delta(z, delta_new) * sigma + mu
+            mu_new, sigma_new = float(x.mean()), float(x.std())
+            change = max(abs(mu_new - mu), abs(sigma_new - sigma), abs(delta_new - delta))
+            mu, sigma, delta = mu_new, sigma_new, delta_new
+            if change < self.tol:
+                break
+        return mu, sigma, delta
+
+    def fit(self, y: np.ndarray) -> LambertWGaussianizer:
+        y = np.asarray(y, dtype=float)
+        if y.ndim == 1:
+            y = y[:, None]
+        params = [self._fit_column(y[:, j]) for j in range(y.shape[1])]
+        self.mu_, self.sigma_, self.delta_ = (np.array(p) for p in zip(*params, strict=True))
+        u = self._exact_transform(y)
+        self.u_max_ = np.abs(u).max(axis=0)
+        return self
+
+    def _exact_transform(self, y: np.ndarray) -> np.ndarray:
+        z = (y - self.mu_) / self.sigma_
+        return np.column_stack([_w_delta(z[:, j], self.delta_[j]) for j in range(z.shape[1])])
+
+    def _tail(self) -> tuple[np.ndarray, np.ndarray]:
+        """z at the linearisation point and the slope dz/du there."""
+        u0, d = self.u_max_, self.delta_
+        g0 = u0 * np.exp(0.5 * d * u0 * u0)
+        slope = np.exp(0.5 * d * u0 * u0) * (1.0 + d * u0 * u0)
+        return g0, slope
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        """Heavy-tailed ``y`` -> Gaussian-like ``u`` (last axis = columns)."""
+        y = np.asarray(y, dtype=float)
+        shape = y.shape
+        y2 = y.reshape(-1, len(self.delta_))
+        z = (y2 - self.mu_) / self.sigma_
+        g0, slope = self._tail()
+        inner = np.clip(z, -g0, g0)
+        u = np.column_stack([_w_delta(inner[:, j], self.delta_[j]) for j in range(inner.shape[1])])
+        beyond = np.abs(z) > g0
+        u = np.where(beyond, np.sign(z) * (self.u_max_ + (np.abs(z) - g0) / slope), u)
+        return u.reshape(shape)
+
+    def inverse_transform(self, u: np.ndarray) -> np.ndarray:
+        """Gaussian-like ``u`` -> heavy-tailed ``y``; linear past ``u_max_``."""
+        u = np.asarray(u, dtype=float)
+        shape = u.shape
+        u2 = u.reshape(-1, len(self.delta_))
+        g0, slope = self._tail()
+        inner = np.clip(u2, -self.u_max_, self.u_max_)
+        z = inner * np.exp(0.5 * self.delta_ * inner * inner)
+        beyond = np.abs(u2) > self.u_max_
+        z = np.where(beyond, np.sign(u2) * (g0 + (np.abs(u2) - self.u_max_) * slope), z)
+        return (z * self.sigma_ + self.mu_).reshape(shape)
+
+    def n_extrapolated(self, u: np.ndarray) -> int:
+        """How many values of ``u`` lie past ``u_max_`` (mapped by the linear tail)."""
+        u = np.asarray(u, dtype=float).reshape(-1, len(self.delta_))
+        return int(np.count_nonzero(np.abs(u) > self.u_max_))
+
+
+class GaussianizingScaler:
+    """``standardise -> Lambert W gaussianise -> standardise``, exactly invertible.
+
+    Parameters
+    ----------
+    gaussianize : bool, default True
+        Apply the Lambert W step; without it this is a plain standardisation.
+    """
+
+    def __init__(self, gaussianize: bool = True):
+        self.gaussianize = gaussianize
+
+    def fit(self, x: np.ndarray) -> GaussianizingScaler:
+        """Fit on ``(n_obs, n_assets)`` returns."""
+        x = np.asarray(x, dtype=float)
+        self.first_ = Standardizer().fit(x)
+        z = self.first_.transform(x)
+        self.lambert_ = LambertWGaussianizer().fit(z) if self.gaussianize else None
+        u = self.lambert_.transform(z) if self.lambert_ is not None else z
+        self.second_ = Standardizer().fit(u)
+        return self
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """Returns (last axis = assets) -> model space."""
+        z = self.first_.transform(x)
+        if self.lambert_ is not None:
+            z = self.lambert_.transform(z)
+        return self.second_.transform(z)
+
+    def inverse_transform(self, v: np.ndarray) -> tuple[np.ndarray, int]:
+        """Model space -> returns; also returns how many values took the linear tail."""
+        u = self.second_.inverse_transform(v)
+        n_tail = 0
+        if self.lambert_ is not None:
+            n_tail = self.lambert_.n_extrapolated(u)
+            u = self.lambert_.inverse_transform(u)
+        return self.first_.inverse_transform(u), n_tail
+
+    def get_state(self) -> dict:
+        """JSON-serialisable fitted parameters (for save/load without pickle)."""
+        state = {
+            "gaussianize": self.gaussianize,
+            "first": [self.first_.mean_.tolist(), self.first_.scale_.tolist()],
+            "second": [self.second_.mean_.tolist(), self.second_.scale_.tolist()],
+        }
+        if self.lambert_ is not None:
+            lw = self.lambert_
+            state["lambert"] = [p.tolist() for p in (lw.mu_, lw.sigma_, lw.delta_, lw.u_max_)]
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict) -> GaussianizingScaler:
+        self = cls(gaussianize=bool(state["gaussianize"]))
+        self.first_, self.second_ = Standardizer(), Standardizer()
+        self.first_.mean_, self.first_.scale_ = (np.array(a) for a in state["first"])
+        self.second_.mean_, self.second_.scale_ = (np.array(a) for a in state["second"])
+        self.lambert_ = None
+        if self.gaussianize:
+            self.lambert_ = LambertWGaussianizer()
+            lw = self.lambert_
+            lw.mu_, lw.sigma_, lw.delta_, lw.u_max_ = (np.array(a) for a in state["lambert"])
+        return self
+
+
+def sliding_windows(x: np.ndarray, window: int, stride: int = 1) -> np.ndarray:
+    """All windows of ``window`` consecutive rows of a ``(n_obs, n_assets)`` array.
+
+    Returns a new ``(n_windows, window, n_assets)`` array (a copy, not a view).
+    """
+    x = np.asarray(x)
+    if x.ndim == 1:
+        x = x[:, None]
+    if window > x.shape[0]:
+        raise ValueError(f"window must be <= the series length {x.shape[0]}, got {window}")
+    view = np.lib.stride_tricks.sliding_window_view(x, window, axis=0)[::stride]
+    return np.ascontiguousarray(view.transpose(0, 2, 1))

@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+from scipy import special, stats
+
+from quantgan.preprocessing import (
+    GaussianizingScaler,
+    LambertWGaussianizer,
+    lambert_w,
+    sliding_windows,
+)
+
+
+def test_lambert_w_matches_scipy():
+    x = np.concatenate([[0.0], np.logspace(-8, 3, 200)])
+    np.testing.assert_allclose(lambert_w(x), special.lambertw(x).real, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError):
+        lambert_w(np.array([-1.0]))
+
+
+def test_igmm_recovers_delta_of_lambert_w_gaussian_data():
+    rng = np.random.default_rng(0)
+    u = rng.standard_normal(200_000)
+    delta, mu, sigma = 0.25, 0.3, 2.0
+    y = mu + sigma * u * np.exp(delta * u**2 / 2)
+    lw = LambertWGaussianizer().fit(y)
+    assert lw.delta_[0] == pytest.approx(delta, abs=0.01)
+    assert lw.mu_[0] == pytest.approx(mu, abs=0.02)
+    assert lw.sigma_[0] == pytest.approx(sigma, rel=0.02)
+    back = lw.transform(y[:, None])[:, 0]
+    assert stats.kurtosis(back) == pytest.approx(0.0, abs=0.05)
+
+
+def test_light_tailed_data_gets_zero_delta():
+    # Uniform data have kurtosis 1.8 < 3: nothing to gaussianise.
+    lw = LambertWGaussianizer().fit(np.random.default_rng(2).uniform(-1, 1, 5000))
+    assert lw.delta_[0] == 0.0
+
+
+def test_transform_and_inverse_are_exact_inverses_including_tails(sp500_returns):
+    x = sp500_returns.to_numpy()[:, None]
+    scaler = GaussianizingScaler().fit(x)
+    v = scaler.transform(x)
+    assert stats.kurtosis(v[:, 0]) < 0.5 < stats.kurtosis(x[:, 0])
+    back, n_tail = scaler.inverse_transform(v)
+    np.testing.assert_allclose(back, x, atol=1e-14)
+    assert n_tail == 0
+    # Far past the training range both directions stay finite and invert each other.
+    lw = scaler.lambert_
+    u = np.array([[-12.0], [-5.0], [0.0], [5.0], [12.0]])
+    y = lw.inverse_transform(u)
+    np.testing.assert_allclose(lw.transform(y), u, atol=1e-9)
+    assert lw.n_extrapolated(u) == 4
+
+
+def test_tail_is_linear_not_exponential_past_training_range(sp500_returns):
+    x = sp500_returns.to_numpy()[:, None]
+    scaler = GaussianizingScaler().fit(x)
+    lw = scaler.lambert_
+    assert 0.1 < lw.delta_[0] < 0.4  # S&P 500 daily returns are heavy-tailed
+    u0 = lw.u_max_[0]
+    y = lw.inverse_transform(np.array([[u0 + 1], [u0 + 2], [u0 + 3]]))[:, 0]
+    # Equal steps in u give equal steps in y beyond u_max (linear continuation) ...
+    assert np.diff(y) == pytest.approx([y[1] - y[0]] * 2, rel=1e-9)
+    # ... while the raw Lambert W map would have grown exponentially.
+    raw = (u0 + 3) * np.exp(lw.delta_[0] * (u0 + 3) ** 2 / 2) * lw.sigma_[0] + lw.mu_[0]
+    assert y[2] < 0.5 * raw
+    # The map is continuous at u_max.
+    eps = 1e-7
+    inside, outside = lw.inverse_transform(np.array([[u0 - eps], [u0 + eps]]))[:, 0]
+    assert abs(outside - inside) < 1e-5
+
+
+def test_state_roundtrip_and_no_gaussianize():
+    x = np.random.default_rng(3).standard_t(4, size=(1000, 2)) * [0.01, 0.02]
+    scaler = GaussianizingScaler().fit(x)
+    clone = GaussianizingScaler.from_state(scaler.get_state())
+    v = np.random.default_rng(4).standard_normal((50, 2)) * 3
+    np.testing.assert_array_equal(clone.inverse_transform(v)[0], scaler.inverse_transform(v)[0])
+    plain = GaussianizingScaler(gaussianize=False).fit(x)
+    np.testing.assert_allclose(plain.transform(x).std(axis=0), 1.0)
+    assert plain.lambert_ is None
+
+
+def test_sliding_windows_shapes_and_copy():
+    x = np.arange(10.0)
+    w = sliding_windows(x, 4)
+    assert w.shape == (7, 4, 1)
+    np.testing.assert_array_equal(w[2, :, 0], [2, 3, 4, 5])
+    w[0, 0, 0] = -1
+    assert x[0] == 0  # a copy, not a view
+    assert sliding_windows(np.ones((10, 3)), 5, stride=2).shape == (3, 5, 3)
+    with pytest.raises(ValueError, match="window"):
+        sliding_windows(x, 11)
