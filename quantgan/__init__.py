@@ -10,11 +10,15 @@ convolutional WGAN-GP and samples alternative histories::
 """
 
 from quantgan.augmenters import WGANAugmenter
+from quantgan.baselines import BootstrapAugmenter, GARCHAugmenter, GaussianAugmenter
 from quantgan.data import download, load_sp500, log_returns, read_csv
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "BootstrapAugmenter",
+    "GARCHAugmenter",
+    "GaussianAugmenter",
     "WGANAugmenter",
     "__version__",
     "download",
