@@ -12,6 +12,7 @@ convolutional WGAN-GP and samples alternative histories::
 from quantgan.augmenters import WGANAugmenter
 from quantgan.baselines import BootstrapAugmenter, GARCHAugmenter, GaussianAugmenter
 from quantgan.data import download, load_sp500, log_returns, read_csv
+from quantgan.evaluation import Report, evaluate
 
 __version__ = "0.1.0.dev0"
 
@@ -19,9 +20,11 @@ __all__ = [
     "BootstrapAugmenter",
     "GARCHAugmenter",
     "GaussianAugmenter",
+    "Report",
     "WGANAugmenter",
     "__version__",
     "download",
+    "evaluate",
     "load_sp500",
     "log_returns",
     "read_csv",

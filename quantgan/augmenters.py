@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
+from quantgan._io import atomic_path
 from quantgan.base import BaseAugmenter, _check_positive_int
 from quantgan.nn.conv import ConvCritic, ConvGenerator
 from quantgan.nn.lipschitz import LIPSCHITZ_METHODS
@@ -50,8 +50,8 @@ class StylizedFactScore:
     - Wasserstein-1 distance between the per-window standard deviations
       (heterogeneous volatility across windows; a collapsed generator fails it),
     - Wasserstein-1 distance between the window sums (aggregational law),
-    - gap of the mean ACF of ``|r|`` over lags 1..min(10, window // 4)
-      (volatility clustering within a window),
+    - gaps of the mean ACF of ``r`` and of ``|r|`` over lags 1..min(10, window // 4)
+      (linear dependence and volatility clustering within a window),
     - excess mean absolute correlation between generated windows over real ones
       (mode collapse: windows that move together).
 
@@ -71,13 +71,7 @@ class StylizedFactScore:
         n = x.shape[0]
         centred = x - x.mean(axis=1, keepdims=True)
         a = np.abs(x) - np.abs(x).mean(axis=1, keepdims=True)
-        denom = (a * a).sum(axis=1) + 1e-12
-        acf = np.array(
-            [
-                ((a[:, k:] * a[:, :-k]).sum(axis=1) / denom).mean(axis=0)
-                for k in range(1, self.n_lags + 1)
-            ]
-        )
+        acf = np.array([self._acf(c, self.n_lags) for c in (centred, a)])
         flat = centred[:, :, 0]
         norm = flat / (np.linalg.norm(flat, axis=1, keepdims=True) + 1e-12)
         corr = norm @ norm.T
@@ -89,6 +83,17 @@ class StylizedFactScore:
             "acf": acf,
             "corr": off,
         }
+
+    @staticmethod
+    def _acf(c: np.ndarray, n_lags: int) -> np.ndarray:
+        """Mean over windows of the within-window ACF of centred ``c``, lags 1..n_lags."""
+        denom = (c * c).sum(axis=1) + 1e-12
+        return np.array(
+            [
+                ((c[:, k:] * c[:, :-k]).sum(axis=1) / denom).mean(axis=0)
+                for k in range(1, n_lags + 1)
+            ]
+        )
 
     @staticmethod
     def _w1(a: np.ndarray, b: np.ndarray) -> float:
@@ -501,15 +506,8 @@ class WGANAugmenter(BaseAugmenter):
             "history_columns": json.dumps([str(c) for c in self.history_.columns]),
             "fitted": json.dumps(fitted),
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        os.close(fd)
-        try:
-            save_file(tensors, tmp, metadata=meta)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        with atomic_path(path) as tmp:
+            save_file(tensors, str(tmp), metadata=meta)
         return path
 
     @classmethod

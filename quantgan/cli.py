@@ -1,4 +1,4 @@
-"""Command line: ``quantgan demo | fit | sample``.
+"""Command line: ``quantgan demo | evaluate | fit | sample``.
 
 Run ``quantgan <command> --help`` for the options of each command.
 """
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -84,75 +83,99 @@ def cmd_demo(args: argparse.Namespace) -> int:
     returns = qg.log_returns(qg.load_sp500())
     print(
         f"S&P 500: {len(returns)} daily log returns, {returns.index[0].date()} to "
-        f"{returns.index[-1].date()}"
+        f"{returns.index[-1].date()}; training the WGAN for {args.time_budget:g}s"
     )
-    models, fit_times = {}, {}
-    t0 = time.perf_counter()
     wgan = qg.WGANAugmenter(
         time_budget=args.time_budget, random_state=args.seed, verbose=not args.quiet
     ).fit(returns)
-    fit_times["WGAN"] = time.perf_counter() - t0
     print(
         f"WGAN: {len(wgan.history_)} generator steps in {wgan.fit_time_:.0f}s, kept step "
         f"{wgan.best_step_} ({wgan.stop_reason_})"
     )
-    models["WGAN"] = wgan
-    for name, baseline in [
-        ("GARCH(1,1)-t", qg.GARCHAugmenter(dist="t")),
-        ("Stationary bootstrap", qg.BootstrapAugmenter()),
-    ]:
-        t0 = time.perf_counter()
-        models[name] = baseline.fit(returns)
-        fit_times[name] = time.perf_counter() - t0
-    samples = {
-        name: m.sample(args.n_paths, random_state=args.seed + 1) for name, m in models.items()
-    }
     if args.model_output:
         wgan.save(args.model_output)
-
-    page = report.HTMLPage("quantgan demo: synthetic S&P 500 histories")
-    page.add_text(
-        f"A convolutional WGAN-GP (the seed model) fitted for {args.time_budget:g} seconds on "
-        f"{len(returns)} daily S&P 500 log returns ({returns.index[0].date()} to "
-        f"{returns.index[-1].date()}), next to two honest baselines. {args.n_paths} paths each."
+    evaluation = qg.evaluate(
+        returns,
+        wgan,
+        qg.GARCHAugmenter(dist="t"),
+        qg.BootstrapAugmenter(),
+        names=["WGAN", "GARCH(1,1)-t", "Stationary bootstrap"],
+        n_paths=args.n_paths,
+        random_state=args.seed + 1,
     )
-    page.add_heading("Stylized facts (lower is better for distances and scores)")
-    table = _facts_table(returns, samples, fit_times)
-    page.add_table(table)
+    page = evaluation.to_page("quantgan demo: synthetic S&P 500 histories")
+    page.add_heading("Training the WGAN")
     page.add_text(
-        "emd_k: Wasserstein-1 distance between the laws of k-day cumulative returns; "
-        "acf_*: RMS gap of the autocorrelation of r, |r|, r^2 over lags 1-250; leverage: L2 gap "
-        "of corr(r_t, r_{t+k}^2); diversity: mean |correlation| between paths (near 1 means "
-        "mode collapse).",
-        note=True,
+        f"The seed's conv WGAN-GP, trained for {wgan.fit_time_:.0f}s on the CPU "
+        f"({len(wgan.history_)} generator steps); stopped: {wgan.stop_reason_}. The kept "
+        f"generator is step {wgan.best_step_}, the best validation score on stylized facts "
+        "(not the last step)."
     )
-    page.add_heading("Training")
     page.add_figure(report.plot_training_history(wgan.history_), "training curves")
+    page.add_heading("Mode-collapse check (fixed vs fresh latents)")
     page.add_text(
-        f"Stopped: {wgan.stop_reason_}. Kept the generator of step {wgan.best_step_}, "
-        "the best validation score on stylized facts (not the last step).",
+        "Left: the same four latent vectors through training. Right: four fresh latents at "
+        "each step. Fresh latents that all give the same series would mean mode collapse.",
         note=True,
     )
-    page.add_heading("Mode-collapse check (fixed vs fresh latents)")
     page.add_figure(report.plot_training_samples(wgan.training_samples_), "training samples")
-    page.add_heading("Real vs synthetic")
-    page.add_figure(report.plot_paths(returns, samples), "paths")
-    page.add_figure(report.plot_distributions(returns, samples), "histograms and ACF")
     out = page.write(args.output)
-    print(table.round(4).to_string())
+    print(evaluation.summary())
     print(f"report written to {out.resolve()}")
     return 0
 
 
-def _facts_table(returns, samples, fit_times) -> pd.DataFrame:
-    from quantgan.metrics import stylized_facts
+_BASELINES = {
+    "garch-t": ("GARCH-t", lambda qg: qg.GARCHAugmenter(dist="t")),
+    "garch-normal": ("GARCH-normal", lambda qg: qg.GARCHAugmenter(dist="normal")),
+    "bootstrap": ("bootstrap", lambda qg: qg.BootstrapAugmenter()),
+    "gaussian": ("Gaussian", lambda qg: qg.GaussianAugmenter()),
+}
 
-    cols = {name: stylized_facts(returns, paths) for name, paths in samples.items()}
-    table = pd.DataFrame(cols)
-    keep = [r for r in table.index if not r.endswith("_real")]
-    table = table.loc[keep]
-    table.loc["fit_seconds"] = [fit_times[n] for n in table.columns]
-    return table
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import quantgan as qg
+
+    source = args.returns if args.returns is not None else "sp500"
+    returns = _load_returns(source, args.column)
+    if args.start or args.end:
+        returns = returns.loc[args.start : args.end]
+    items, names = [], []
+    for path in args.model or []:
+        items.append(qg.WGANAugmenter.load(path))
+        names.append(Path(path).stem)
+    for path in args.paths or []:
+        items.append(pd.read_csv(path, index_col=0, parse_dates=True))
+        names.append(Path(path).stem)
+    chosen = [] if args.baselines == "none" else args.baselines.split(",")
+    for key in chosen:
+        if key not in _BASELINES:
+            print(
+                f"error: unknown baseline {key!r}; choose from {sorted(_BASELINES)} or 'none'",
+                file=sys.stderr,
+            )
+            return 2
+        name, make = _BASELINES[key]
+        items.append(make(qg))
+        names.append(name)
+    if not items:
+        print("error: nothing to evaluate: give --model, --paths or --baselines", file=sys.stderr)
+        return 2
+    try:
+        evaluation = qg.evaluate(
+            returns,
+            *items,
+            names=names,
+            n_paths=args.n_paths,
+            random_state=args.random_state,
+            classifier_scores=args.classifier_scores,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(evaluation.summary())
+    print(f"wrote {evaluation.to_html(args.output)}")
+    return 0
 
 
 # -- parser -----------------------------------------------------------------------------
@@ -177,6 +200,32 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--model-output", default=None, help="also save the WGAN to this file")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=cmd_demo)
+
+    ev = sub.add_parser("evaluate", help="compare models or sampled paths with history (HTML)")
+    ev.add_argument(
+        "--returns", default=None, help="CSV of daily bars (default: the bundled S&P 500)"
+    )
+    ev.add_argument("--column", default=None, help="price column of the CSV")
+    ev.add_argument("--start", default=None, help="first date, e.g. 2009-05-01")
+    ev.add_argument("--end", default=None, help="last date")
+    ev.add_argument("--model", action="append", help="a saved WGAN model (repeatable)")
+    ev.add_argument(
+        "--paths", action="append", help="a CSV written by `quantgan sample` (repeatable)"
+    )
+    ev.add_argument(
+        "--baselines",
+        default="garch-t,bootstrap",
+        help="comma list of garch-t, garch-normal, bootstrap, gaussian, or none",
+    )
+    ev.add_argument("--n-paths", type=int, default=500)
+    ev.add_argument("--random-state", type=int, default=0)
+    ev.add_argument(
+        "--classifier-scores",
+        action="store_true",
+        help="add the discriminative and predictive scores (slower)",
+    )
+    ev.add_argument("--output", default="evaluation.html")
+    ev.set_defaults(func=cmd_evaluate)
 
     fit = sub.add_parser("fit", help="fit a WGANAugmenter and save it (.safetensors)")
     fit.add_argument("data", help="'sp500' (bundled, offline) or a CSV file of daily bars")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from quantgan._io import atomic_path
 
 __all__ = ["download", "load_sp500", "log_returns", "read_csv"]
 
@@ -199,15 +200,8 @@ def download(
         frame.columns = frame.columns.get_level_values(0)
     frame = _canonical_columns(frame)
     frame.index = pd.DatetimeIndex(pd.to_datetime(frame.index), name="Date").tz_localize(None)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(cache) as tmp:
         frame.to_csv(tmp)
-        os.replace(tmp, cache)  # atomic: a crash never leaves a half-written cache
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return frame
 
 

@@ -11,7 +11,6 @@ import base64
 import html
 import io
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +19,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from quantgan._io import atomic_path
+
 __all__ = [
     "HTMLPage",
     "figure_to_html",
-    "plot_distributions",
-    "plot_paths",
     "plot_training_history",
     "plot_training_samples",
     "write_atomic",
@@ -52,17 +51,9 @@ def figure_to_html(fig: Figure, alt: str = "") -> str:
 
 def write_atomic(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
 
 
 @dataclass
@@ -174,65 +165,5 @@ def plot_training_samples(
         ax_fixed.set_ylabel(f"step {step}", fontsize=9)
     axes[0, 0].set_title("fixed latents (same noise every time)", fontsize=10)
     axes[0, 1].set_title("fresh latents (new noise each time)", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def plot_paths(real: pd.Series, samples: dict[str, pd.DataFrame], n_show: int = 30) -> Figure:
-    """Cumulative log returns: the real history (black) and synthetic paths per model."""
-    fig = Figure(figsize=(11, 3.2 * ((len(samples) + 1) // 2)))
-    axes = np.atleast_1d(fig.subplots((len(samples) + 1) // 2, 2, sharey=True)).ravel()
-    real_cum = np.cumsum(np.asarray(real, dtype=float))
-    for ax, (name, paths) in zip(axes, samples.items(), strict=False):
-        values = np.asarray(paths, dtype=float)[:, :n_show]
-        ax.plot(np.cumsum(values, axis=0), lw=0.6, alpha=0.6)
-        ax.plot(real_cum, color="k", lw=1.4, label="real")
-        ax.set_title(f"{name}: {values.shape[1]} of {paths.shape[1]} paths", fontsize=10)
-        ax.set_xlabel("day")
-        ax.legend(fontsize=8, loc="upper left")
-    for ax in axes[len(samples) :]:
-        ax.set_visible(False)
-    axes[0].set_ylabel("cumulative log return")
-    fig.tight_layout()
-    return fig
-
-
-def plot_distributions(
-    real: pd.Series, samples: dict[str, pd.DataFrame], max_lag: int = 100
-) -> Figure:
-    """Return histograms on a log scale (tails visible) and the ACF of |r|."""
-    from quantgan.metrics import acf
-
-    fig = Figure(figsize=(11, 3.8))
-    ax_hist, ax_acf = fig.subplots(1, 2)
-    r = np.asarray(real, dtype=float)
-    bins = np.linspace(-6, 6, 121) * r.std()
-    ax_hist.hist(r, bins=bins, density=True, histtype="step", color="k", lw=1.5, label="real")
-    ax_acf.plot(
-        np.arange(1, max_lag + 1),
-        acf(r, max_lag, transform="abs")[1:],
-        color="k",
-        lw=1.5,
-        label="real",
-    )
-    for name, paths in samples.items():
-        values = np.asarray(paths, dtype=float)
-        ax_hist.hist(
-            np.clip(values.ravel(), bins[0], bins[-1]),
-            bins=bins,
-            density=True,
-            histtype="step",
-            lw=1,
-            label=name,
-        )
-        curve = acf(values, max_lag, transform="abs")[1:].mean(axis=1)
-        ax_acf.plot(np.arange(1, max_lag + 1), curve, lw=1, label=name)
-    ax_hist.set_yscale("log")
-    ax_hist.set_title("Daily returns (log density; tails clipped at ±6 sd)", fontsize=10)
-    ax_acf.axhline(0, color="grey", lw=0.5)
-    ax_acf.set_title("Autocorrelation of |r| (volatility clustering)", fontsize=10)
-    ax_acf.set_xlabel("lag (days)")
-    for ax in (ax_hist, ax_acf):
-        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

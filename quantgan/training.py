@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import math
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -30,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from quantgan._io import atomic_path
 from quantgan.nn.lipschitz import clip_weights, gradient_penalty
 
 __all__ = [
@@ -138,17 +138,10 @@ class Checkpoint(Callback):
             return
         from safetensors.torch import save_file
 
-        self.dirname.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu().contiguous() for k, v in trainer.best_state.items()}
         meta = {"step": str(trainer.step), "score": repr(score)}
-        fd, tmp = tempfile.mkstemp(dir=self.dirname, suffix=".tmp")
-        os.close(fd)
-        try:
-            save_file(state, tmp, metadata=meta)
-            os.replace(tmp, self.dirname / "best_generator.safetensors")
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        with atomic_path(self.dirname / "best_generator.safetensors") as tmp:
+            save_file(state, str(tmp), metadata=meta)
 
 
 class TensorBoard(Callback):

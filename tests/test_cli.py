@@ -117,6 +117,40 @@ def test_demo_writes_a_self_contained_report(tmp_path, capsys):
     html = out.read_text()
     assert html.count("<img") >= 4 and html.count("data:image/png;base64,") >= 4
     assert "GARCH(1,1)-t" in html and "Stationary bootstrap" in html and "emd_20" in html
+    assert "Mode-collapse check" in html and "Training the WGAN" in html
     assert "http://" not in html and "https://" not in html  # nothing external
     printed = capsys.readouterr().out
     assert "report written to" in printed
+
+
+def test_evaluate_command_with_saved_paths_and_a_baseline(tmp_path, capsys):
+    returns = qg.log_returns(qg.load_sp500()).loc["2015":"2018"]
+    paths = qg.GaussianAugmenter().fit(returns).sample(20, random_state=0)
+    csv = tmp_path / "gauss.csv"
+    paths.to_csv(csv)
+    out = tmp_path / "eval.html"
+    code = cli.main(
+        [
+            "evaluate",
+            "--start",
+            "2015-01-01",
+            "--end",
+            "2018-12-31",
+            "--paths",
+            str(csv),
+            "--baselines",
+            "bootstrap",
+            "--n-paths",
+            "20",
+            "--output",
+            str(out),
+        ]
+    )
+    assert code == 0
+    html = out.read_text()
+    assert "gauss" in html and "bootstrap" in html
+    assert f"wrote {out}" in capsys.readouterr().out
+    assert cli.main(["evaluate", "--baselines", "none"]) == 2
+    assert "nothing to evaluate" in capsys.readouterr().err
+    assert cli.main(["evaluate", "--baselines", "arima"]) == 2
+    assert "unknown baseline 'arima'" in capsys.readouterr().err

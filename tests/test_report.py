@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -29,6 +31,9 @@ def test_write_atomic_leaves_no_temp_files(tmp_path):
     write_atomic(tmp_path / "a.txt", "again")
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
     assert (tmp_path / "a.txt").read_text() == "again"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~umask  # not owner-only
 
 
 def test_training_figures():

@@ -1,0 +1,169 @@
+"""Quality benchmark: the WGAN next to GARCH, the block bootstrap and i.i.d. Gaussian returns.
+
+On the bundled S&P 500 (1999-2018) and on May 2009 - Dec 2018 (the period of the
+Quant GANs table, Wiese et al. 2020), fits every model on the daily log returns,
+samples paths as long as the history and prints the stylized-fact table of
+``quantgan.evaluate`` (best model per row starred), the wall time of each fit and,
+for 2009-2018, the GARCH(1,1) row of the Quant GANs paper next to ours.
+
+    python benchmarks/quality.py                          # WGAN budget 120 s, 500 paths
+    python benchmarks/quality.py --output quality.html    # also the HTML reports
+    python benchmarks/quality.py --quick                  # smoke run: 5 s budget, 50 paths
+
+Times are wall-clock on whatever machine runs it; compare them only within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import quantgan as qg
+from quantgan.evaluation import Report, evaluate
+
+#: label -> (first day, last day) of the returns used; None = the whole bundled history.
+PERIODS = {
+    "1999-2018": (None, None),
+    "2009-2018": ("2009-05-01", "2018-12-31"),
+}
+#: Quant GANs (Wiese et al. 2020), Table 1, GARCH(1,1) column: S&P 500 May 2009 - Dec 2018.
+QUANT_GANS_GARCH = {
+    "emd_1": 0.0199,
+    "emd_5": 0.0145,
+    "emd_20": 0.0276,
+    "emd_100": 0.0935,
+    "acf_r": 0.0223,
+    "acf_abs": 0.0291,
+    "acf_sq": 0.0253,
+    "leverage": 0.4636,
+}
+
+
+def make_models(wgan_budget: float, seed: int) -> dict[str, object]:
+    """The contenders, unfitted: evaluate fits each on the period's returns and times it."""
+    return {
+        "WGAN": qg.WGANAugmenter(time_budget=wgan_budget, random_state=seed, verbose=False),
+        "GARCH-t": qg.GARCHAugmenter(dist="t"),
+        "GARCH-normal": qg.GARCHAugmenter(dist="normal"),
+        "bootstrap": qg.BootstrapAugmenter(),
+        "Gaussian": qg.GaussianAugmenter(),
+    }
+
+
+def markdown(frame: pd.DataFrame, marks: pd.DataFrame | None = None, fmt: str = "{:.4g}") -> str:
+    """A pipe table; cells where ``marks`` is True get a trailing '*'."""
+
+    def cell(row, col, v) -> str:
+        if isinstance(v, str):
+            return v
+        text = "" if pd.isna(v) else fmt.format(v)
+        if marks is not None and col in marks and marks.at[row, col]:
+            text += "*"
+        return text
+
+    head = [frame.index.name or "", *map(str, frame.columns)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row, values in frame.iterrows():
+        cells = [str(row), *(cell(row, c, v) for c, v in values.items())]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def run_period(
+    label: str, returns: pd.Series, args: argparse.Namespace, output: Path | None
+) -> Report:
+    models = make_models(args.wgan_budget, args.seed)
+    print(f"\n## S&P 500 {label}: {returns.size} daily log returns, "
+          f"{returns.index[0]:%Y-%m-%d} to {returns.index[-1]:%Y-%m-%d}")  # fmt: skip
+    print(f"fitting {len(models)} models (WGAN budget {args.wgan_budget:g} s), "
+          f"sampling {args.n_paths} paths each ...", flush=True)  # fmt: skip
+    start = time.perf_counter()
+    report = evaluate(
+        returns,
+        *models.values(),
+        names=list(models),
+        n_paths=args.n_paths,
+        random_state=args.seed,
+        classifier_scores=args.classifier_scores,
+    )
+    elapsed = time.perf_counter() - start
+    print()
+    print(markdown(report.to_frame(), report.best_mask()))
+    print("\n`*` best on the row (lowest distance, or closest to real for statistics).")
+    print("rows won: " + ", ".join(f"{n} {w}" for n, w in report.wins().items()))
+
+    wgan = models["WGAN"]
+    timing = pd.DataFrame(
+        {"fit (s)": report.fit_seconds, "sample (s)": report.sample_seconds},
+    )
+    timing["fit / GARCH-t fit"] = report.fit_seconds / report.fit_seconds["GARCH-t"]
+    timing.index.name = "model"
+    print()
+    print(markdown(timing, fmt="{:.3g}"))
+    print(
+        f"\nWGAN: {len(wgan.history_)} generator steps in {wgan.fit_time_:.0f} s "
+        f"(stopped: {wgan.stop_reason_}); kept the generator of step {wgan.best_step_}."
+    )
+    if label == "2009-2018":
+        table = report.to_frame()
+        rows = list(QUANT_GANS_GARCH)
+        compare = pd.DataFrame(
+            {
+                "Quant GANs GARCH(1,1)": pd.Series(QUANT_GANS_GARCH),
+                "ours GARCH-normal": table.loc[rows, "GARCH-normal"],
+                "ours GARCH-t": table.loc[rows, "GARCH-t"],
+                "ours WGAN": table.loc[rows, "WGAN"],
+            }
+        )
+        compare.index.name = "metric"
+        print("\nAgainst Wiese et al. (2020), Table 1 (their GARCH(1,1) column):\n")
+        print(markdown(compare))
+    if output is not None:
+        path = report.to_html(output, title=f"quantgan quality benchmark: S&P 500 {label}")
+        print(f"\nwrote {path}")
+    print(f"evaluation of {label} took {elapsed:.0f} s (fits, sampling and metrics)")
+    return report
+
+
+def main(argv: list[str] | None = None) -> dict[str, Report]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wgan-budget", type=float, default=None,
+                        help="WGAN training seconds (default 120; 5 with --quick)")  # fmt: skip
+    parser.add_argument("--n-paths", type=int, default=None,
+                        help="paths sampled per model (default 500; 50 with --quick)")  # fmt: skip
+    parser.add_argument("--period", choices=[*PERIODS, "both"], default="both")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--classifier-scores", action="store_true",
+                        help="add the discriminative and predictive scores (slower)")  # fmt: skip
+    parser.add_argument("--output", type=Path, default=None,
+                        help="write the HTML report(s) here; with both periods the period "
+                        "is added to the file name")  # fmt: skip
+    parser.add_argument("--quick", action="store_true", help="smoke run: tiny budget, 50 paths")
+    args = parser.parse_args(argv)
+    if args.wgan_budget is None:
+        args.wgan_budget = 5.0 if args.quick else 120.0
+    if args.n_paths is None:
+        args.n_paths = 50 if args.quick else 500
+
+    returns = qg.log_returns(qg.load_sp500())
+    periods = list(PERIODS) if args.period == "both" else [args.period]
+    print(f"quantgan {qg.__version__}, python {sys.version.split()[0]}, numpy {np.__version__}")
+    start = time.perf_counter()
+    reports = {}
+    for label in periods:
+        first, last = PERIODS[label]
+        output = args.output
+        if output is not None and len(periods) > 1:
+            output = output.with_name(f"{output.stem}-{label}{output.suffix}")
+        reports[label] = run_period(label, returns.loc[first:last], args, output)
+    print(f"\ntotal wall time {time.perf_counter() - start:.0f} s")
+    return reports
+
+
+if __name__ == "__main__":
+    main()
