@@ -1,4 +1,4 @@
-"""Command line: ``quantgan demo | evaluate | fit | sample``.
+"""Command line: ``quantgan demo | evaluate | fit | sample | stress``.
 
 Run ``quantgan <command> --help`` for the options of each command.
 """
@@ -178,6 +178,65 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stress(args: argparse.Namespace) -> int:
+    import json
+
+    import quantgan as qg
+    from quantgan.adapters.backtrader import load_strategy, stress_test
+
+    try:
+        strategy = load_strategy(args.strategy)
+    except (TypeError, ValueError, ImportError, AttributeError) as exc:
+        raise SystemExit(f"error: {exc}") from exc
+    try:
+        params = json.loads(args.params) if args.params else {}
+    except json.JSONDecodeError as exc:
+        raise SystemExit(
+            f"error: --params must be a JSON object, e.g. '{{\"fast\": 10}}' ({exc})"
+        ) from exc
+    prices = qg.load_sp500() if args.data == "sp500" else qg.read_csv(args.data)
+    if args.paths:
+        p = Path(args.paths)
+        paths = (
+            pd.read_parquet(p)
+            if p.suffix.lower() == ".parquet"
+            else pd.read_csv(p, index_col=0, parse_dates=True)
+        )
+        source = args.paths
+    else:
+        aug = (
+            qg.WGANAugmenter.load(args.model)
+            if args.model
+            else qg.GARCHAugmenter(dist="t").fit(qg.log_returns(prices))
+        )
+        source = args.model or "GARCH(1,1)-t fitted on the data"
+        paths = aug.sample(args.n_paths, args.n_timesteps, random_state=args.seed)
+    backend = args.backend
+    if args.scheduler:  # a Dask cluster: its scheduler address
+        from dask.distributed import Client
+
+        backend = Client(args.scheduler)
+    print(f"{paths.shape[1]} paths x {len(paths)} bars from {source}; {strategy.__name__} {params}")
+    result = stress_test(
+        strategy,
+        paths,
+        strategy_params=params,
+        cash=args.cash,
+        commission=args.commission,
+        n_jobs=args.n_jobs,
+        backend=backend,
+        historical=prices.iloc[-len(paths) :],
+        random_state=args.seed,
+        progress=not args.quiet,
+    )
+    print(result.summary())
+    result.to_html(args.output)
+    print(f"report written to {Path(args.output).resolve()}")
+    if args.metrics_output:
+        result.metrics.to_csv(args.metrics_output)
+    return 0
+
+
 # -- parser -----------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -226,6 +285,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--output", default="evaluation.html")
     ev.set_defaults(func=cmd_evaluate)
+
+    stress = sub.add_parser(
+        "stress", help="run a backtrader strategy over synthetic paths; HTML report"
+    )
+    stress.add_argument("strategy", help="'package.module:Class' or 'path/file.py:Class'")
+    stress.add_argument("--params", default=None, help="strategy params as JSON")
+    stress.add_argument("--data", default="sp500", help="'sp500' (bundled) or a CSV of OHLCV")
+    src = stress.add_mutually_exclusive_group()
+    src.add_argument("--paths", default=None, help="returns from `quantgan sample` (.csv/.parquet)")
+    src.add_argument("--model", default=None, help="a model from `quantgan fit` to sample from")
+    stress.add_argument("--n-paths", type=int, default=200)
+    stress.add_argument("--n-timesteps", type=int, default=504)
+    stress.add_argument("--cash", type=float, default=100_000.0)
+    stress.add_argument("--commission", type=float, default=0.0, help="e.g. 0.001 = 0.1%%")
+    stress.add_argument("--n-jobs", type=int, default=1)
+    stress.add_argument(
+        "--backend", default="loky", choices=["loky", "multiprocessing", "sequential", "dask"]
+    )
+    stress.add_argument("--scheduler", default=None, help="Dask scheduler address")
+    stress.add_argument("--seed", type=int, default=0)
+    stress.add_argument("--output", default="stress.html")
+    stress.add_argument("--metrics-output", default=None, help="per-path metrics (CSV)")
+    stress.add_argument("--quiet", action="store_true")
+    stress.set_defaults(func=cmd_stress)
 
     fit = sub.add_parser("fit", help="fit a WGANAugmenter and save it (.safetensors)")
     fit.add_argument("data", help="'sp500' (bundled, offline) or a CSV file of daily bars")

@@ -11,7 +11,7 @@ def test_help_lists_commands(capsys):
         cli.main(["--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for command in ("demo", "fit", "sample"):
+    for command in ("demo", "evaluate", "fit", "sample", "stress"):
         assert command in out
 
 
@@ -154,3 +154,28 @@ def test_evaluate_command_with_saved_paths_and_a_baseline(tmp_path, capsys):
     assert "nothing to evaluate" in capsys.readouterr().err
     assert cli.main(["evaluate", "--baselines", "arima"]) == 2
     assert "unknown baseline 'arima'" in capsys.readouterr().err
+
+
+def test_stress_command_runs_a_backtrader_strategy(tmp_path, capsys):
+    out = tmp_path / "s.html"
+    metrics = tmp_path / "m.csv"
+    code = cli.main(
+        [
+            "stress",
+            "quantgan.adapters.backtrader:SmaCross",
+            "--n-paths",
+            "3",
+            "--n-timesteps",
+            "200",
+            "--quiet",
+            "--output",
+            str(out),
+            "--metrics-output",
+            str(metrics),
+        ]
+    )
+    assert code == 0
+    assert out.is_file() and "<img" in out.read_text()
+    assert len(pd.read_csv(metrics, index_col=0)) == 3
+    with pytest.raises(SystemExit, match="--params must be a JSON object"):
+        cli.main(["stress", "quantgan.adapters.backtrader:SmaCross", "--params", "{bad"])
