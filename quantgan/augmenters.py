@@ -143,8 +143,11 @@ class WGANAugmenter(BaseAugmenter):
     n_critic : int, default 5
         Critic steps per generator step.
     optimizer : {"rmsprop", "adam"}, default "rmsprop"
-    lr : float, default 5e-5
-        Learning rate of both networks (the seed's RMSprop rate).
+    lr : float, default 2e-4
+        Learning rate of both networks. The seed used 5e-5 with RMSprop over 15000
+        epochs; in a 2-minute CPU budget that rate had not learned the lag-1
+        autocorrelation of ARMA(1,1) data (0.11 against 0.75), while 2e-4 matched it
+        (0.744), measured with ``examples/arma_recovery.py``'s data.
     batch_size : int, default 16
         Windows per step (the seed's batch).
     time_budget : float or None, default 120
@@ -210,7 +213,7 @@ class WGANAugmenter(BaseAugmenter):
         gp_weight: float = 10.0,
         n_critic: int = 5,
         optimizer: str = "rmsprop",
-        lr: float = 5e-5,
+        lr: float = 2e-4,
         batch_size: int = 16,
         time_budget: float | None = 120.0,
         max_epochs: float | None = None,

@@ -52,7 +52,7 @@ class TrainingConfig:
     clip_value: float = 0.01
     n_critic: int = 5
     optimizer: str = "rmsprop"
-    lr: float = 5e-5
+    lr: float = 2e-4
     batch_size: int = 16
     time_budget: float | None = 120.0
     max_epochs: float | None = None
