@@ -62,6 +62,7 @@ from sklearn.base import BaseEstimator
 
 from quantgan.base import DataWarning, _check_positive_int, check_random_state
 from quantgan.metrics import memorization_score
+from quantgan.stress import _ohlcv_from_close, _reference_days
 
 __all__ = [
     "ANCHORS",
@@ -1092,9 +1093,6 @@ class _LatentSearch:
 _OHLC = ("Open", "High", "Low", "Close")
 _OHLC_MODES = ("historical-ratios", "flat")
 _VOLUME_MODES = ("historical", "scaled")
-#: Donor days are drawn among this many historical days nearest in close-to-close
-#: return to the synthetic day's (as quantgan.stress.ohlcv_from_returns does).
-_DONOR_NEIGHBOURS = 25
 
 
 def _check_prices(prices: object) -> pd.DataFrame:
@@ -1234,38 +1232,19 @@ def _resolve_at(index: pd.Index, at: object) -> int:
 
 
 def _ohlc_from_historical_ratios(
-    prices: pd.DataFrame, returns: np.ndarray, prev_close: np.ndarray, close: np.ndarray, rng
+    prices: pd.DataFrame, prev_close: np.ndarray, close: np.ndarray, rng
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Open, High, Low for synthetic days from the intraday ratios of similar real days.
 
-    For every synthetic day (``returns``, ``prev_close``, ``close`` of shape
-    ``(n_days, n_paths)``) a donor day is drawn among the historical days whose
-    close-to-close log returns are the ``_DONOR_NEIGHBOURS`` nearest to the synthetic
-    return, so that a -8% day gets the gap and the range of a real -8% day. The donor
-    gives
-
-    * the gap ``Open / previous Close``: ``Open = prev_close * gap``;
-    * the wicks beyond the body, ``High / max(Open, Close)`` (clipped to >= 1) and
-      ``Low / min(Open, Close)`` (clipped to <= 1): ``High = max(Open, Close) * upper``,
-      ``Low = min(Open, Close) * lower``.
-
-    Ratios to the body rather than to Close (``High / Close``) make
-    ``High >= max(Open, Close)`` and ``Low <= min(Open, Close)`` hold by construction.
-    This is the OHLC rebuild to merge with ``quantgan.stress.ohlcv_from_returns``.
+    The same rebuild as :func:`quantgan.stress.ohlcv_from_returns`: each synthetic day
+    borrows the gap ``Open / previous Close`` and the wicks beyond the body
+    (``High / max(Open, Close)``, ``Low / min(Open, Close)``) of a real day drawn
+    among those nearest in close-to-close return, so a -8% day gets the range of a
+    real -8% day and ``High >= max(Open, Close)``, ``Low <= min(Open, Close)`` hold by
+    construction. Volume is not taken from the donor: overlay keeps each date's own.
     """
-    o, h, lo, c = (prices[col].to_numpy(dtype=float) for col in _OHLC)
-    day_return = np.log(c[1:] / c[:-1])
-    gap = o[1:] / c[:-1]
-    upper = np.maximum(h[1:] / np.maximum(o[1:], c[1:]), 1.0)
-    lower = np.minimum(lo[1:] / np.minimum(o[1:], c[1:]), 1.0)
-    order = np.argsort(day_return, kind="stable")
-    k = min(_DONOR_NEIGHBOURS, len(order))
-    first = np.clip(np.searchsorted(day_return[order], returns) - k // 2, 0, len(order) - k)
-    donor = order[first + rng.integers(0, k, size=returns.shape)]
-    open_ = prev_close * gap[donor]
-    high = np.maximum(open_, close) * upper[donor]
-    low = np.minimum(open_, close) * lower[donor]
-    return open_, high, low
+    bars = _ohlcv_from_close(close, prev_close, _reference_days(prices), rng)
+    return bars["Open"], bars["High"], bars["Low"]
 
 
 def overlay(
@@ -1371,7 +1350,7 @@ def overlay(
         )
     prev_close = np.vstack([np.full((1, r.shape[1]), close_hist[pos - 1]), close[:-1]])
     if ohlc == "historical-ratios":
-        open_, high, low = _ohlc_from_historical_ratios(frame, r, prev_close, close, rng)
+        open_, high, low = _ohlc_from_historical_ratios(frame, prev_close, close, rng)
     else:
         open_ = prev_close
         high, low = np.maximum(open_, close), np.minimum(open_, close)
