@@ -1,0 +1,46 @@
+"""The examples run as documented; the slow test checks the ARMA recovery claim."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quickstart_runs_and_reloads_identically(tmp_path, capsys):
+    load("quickstart").main(
+        ["--time-budget", "3", "--n-paths", "5", "--model", str(tmp_path / "m.safetensors")]
+    )
+    out = capsys.readouterr().out
+    assert "excess_kurtosis" in out
+    assert "reloaded model gives identical samples: True" in out
+
+
+def test_arma_recovery_smoke():
+    result = load("arma_recovery").main(
+        ["--time-budget", "2", "--n-train", "64", "--n-eval", "8", "--quiet"]
+    )
+    for key in ("real", "synthetic"):
+        assert set(result[key]) == {"ar", "ma", "diversity"}
+        assert all(np.isfinite(v) for v in result[key].values())
+    # Real ARMA(1,1) with AR 0.7: the fitted AR median is near it even on 8 series.
+    assert 0.4 < result["real"]["ar"] < 0.9
+
+
+@pytest.mark.slow
+def test_arma_recovery_within_five_cpu_minutes():
+    """Issue 3's claim: AR within 0.05 and MA within 0.1 of the real-series fit."""
+    result = load("arma_recovery").main(["--time-budget", "300", "--quiet"])
+    real, fake = result["real"], result["synthetic"]
+    assert abs(fake["ar"] - real["ar"]) < 0.05
+    assert abs(fake["ma"] - real["ma"]) < 0.1
+    assert fake["diversity"] < 1.5 * real["diversity"]  # as diverse as real series
