@@ -1,9 +1,14 @@
 """``WGANAugmenter``: learn the law of historical returns, sample alternative histories.
 
-The model is the seed's convolutional WGAN-GP (GANetano, De Meer Pardo; see
-:mod:`quantgan.nn.conv`) trained on sliding windows of the preprocessed returns
-(:class:`quantgan.preprocessing.GaussianizingScaler`). Paths longer than the window
-are made by chaining independently generated windows.
+Two WGAN-GP models, both trained on sliding windows of the preprocessed returns
+(:class:`quantgan.preprocessing.GaussianizingScaler`):
+
+- ``generator="conv"`` (default): the seed's convolutional model (GANetano, De Meer
+  Pardo; see :mod:`quantgan.nn.conv`). Paths longer than the window are made by
+  chaining independently generated windows.
+- ``generator="tcn"``: the Quant GANs temporal convolutional network (Wiese et al.
+  2020; see :mod:`quantgan.nn.tcn`). Fully convolutional: a whole path of any length
+  is generated in one pass from one noise sequence, no chaining.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from quantgan._io import atomic_path
 from quantgan.base import BaseAugmenter, _check_positive_int
 from quantgan.nn.conv import ConvCritic, ConvGenerator
 from quantgan.nn.lipschitz import LIPSCHITZ_METHODS
+from quantgan.nn.tcn import TCNCritic, TCNGenerator, TCNWindowGenerator
 from quantgan.preprocessing import GaussianizingScaler, sliding_windows
 from quantgan.training import (
     Checkpoint,
@@ -34,10 +40,15 @@ from quantgan.training import (
 __all__ = ["WGANAugmenter"]
 
 _FORMAT = "quantgan.WGANAugmenter"
-_FORMAT_VERSION = 1
+#: Version 2 added generator="tcn"; conv models are still written as version 1 so
+#: that older quantgan releases read them, while they reject TCN models clearly.
+_FORMAT_VERSION = 2
 _OPTIMIZERS = ("rmsprop", "adam")
+_GENERATORS = ("conv", "tcn")
 #: Windows generated per forward pass when sampling (bounds memory for huge requests).
 _SAMPLE_CHUNK = 4096
+#: TCN sampling: hidden activations (floats) per chunk of paths, about 64 MB each.
+_TCN_SAMPLE_FLOATS = 1 << 24
 
 
 class StylizedFactScore:
@@ -123,15 +134,24 @@ class WGANAugmenter(BaseAugmenter):
     The seed's model (GANetano, De Meer Pardo): a generator of linear, spectrally
     normalised ``Conv1d`` and upsampling layers; a critic of spectrally normalised
     ``Conv1d`` and max-pooling layers; Wasserstein loss with gradient penalty,
-    RMSprop and several critic steps per generator step.
+    RMSprop and several critic steps per generator step. With ``generator="tcn"``,
+    the Quant GANs TCN generator and a TCN critic instead (see :mod:`quantgan.nn.tcn`).
 
     Parameters
     ----------
     window : int, optional
-        Length of the generated windows. Default 100 for a long series (the seed's
-        choice), the sample length for a 3-D array of windows.
+        Length of the training windows (and, for "conv", of the generated windows).
+        Default for a long series: 100 for "conv" (the seed's choice), ``2 *
+        receptive_field`` for "tcn"; the sample length for a 3-D array of windows.
+    generator : {"conv", "tcn"}, default "conv"
+        "conv": the seed's model, long paths chained from independent windows.
+        "tcn": dilated causal convolutions with skip connections, a path of any
+        length in one pass (noise of length ``n_timesteps + receptive_field - 1``).
+    receptive_field : int, default 127
+        "tcn" only: noise steps one output step depends on (Quant GANs: 127).
+        Generated paths have no dependence beyond lag ``receptive_field - 1``.
     latent_dim : int, default 50
-        Size of the latent noise vector.
+        Size of the latent noise vector ("conv"); noise channels per time step ("tcn").
     hidden : int, default 32
         Channels of the convolutional layers.
     lipschitz : {"sn+gp", "gp", "sn", "clip"}, default "sn+gp"
@@ -207,6 +227,8 @@ class WGANAugmenter(BaseAugmenter):
         self,
         window: int | None = None,
         *,
+        generator: str = "conv",
+        receptive_field: int = 127,
         latent_dim: int = 50,
         hidden: int = 32,
         lipschitz: str = "sn+gp",
@@ -230,6 +252,8 @@ class WGANAugmenter(BaseAugmenter):
         random_state: int | None = None,
     ):
         self.window = window
+        self.generator = generator
+        self.receptive_field = receptive_field
         self.latent_dim = latent_dim
         self.hidden = hidden
         self.lipschitz = lipschitz
@@ -255,7 +279,7 @@ class WGANAugmenter(BaseAugmenter):
     # -- parameters --------------------------------------------------------------------
     def _window_for(self, length: int) -> int:
         if self.window is None:
-            return 100
+            return 2 * int(self.receptive_field) if self.generator == "tcn" else 100
         return _check_positive_int("window", self.window, "; e.g. window=100")
 
     def _min_length(self) -> int:
@@ -263,6 +287,14 @@ class WGANAugmenter(BaseAugmenter):
         return 4 if self.windowed_ else self._window_for(0) + 1
 
     def _check_params(self) -> None:
+        if self.generator not in _GENERATORS:
+            raise ValueError(
+                f"generator must be one of {_GENERATORS}, got {self.generator!r}; "
+                "'tcn' generates whole paths in one pass"
+            )
+        rf = self.receptive_field
+        if isinstance(rf, bool) or not isinstance(rf, (int, np.integer)) or rf < 2:
+            raise ValueError(f"receptive_field must be an int >= 2 (e.g. 127), got {rf!r}")
         if self.lipschitz not in LIPSCHITZ_METHODS:
             raise ValueError(
                 f"lipschitz must be one of {LIPSCHITZ_METHODS}, got {self.lipschitz!r}; "
@@ -345,10 +377,7 @@ class WGANAugmenter(BaseAugmenter):
         try:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
-                generator = ConvGenerator(
-                    self.latent_dim, self.window_, self.n_assets_, self.hidden
-                )
-                critic = ConvCritic(self.window_, self.n_assets_, self.hidden, self.lipschitz)
+                generator, critic = self._build_models()
             config = TrainingConfig(
                 lipschitz=self.lipschitz,
                 gp_weight=float(self.gp_weight),
@@ -390,6 +419,18 @@ class WGANAugmenter(BaseAugmenter):
         ]
         self.device_ = str(device)
 
+    def _build_models(self, critic: bool = True) -> tuple[torch.nn.Module, torch.nn.Module | None]:
+        """The untrained generator (as the trainer sees it) and critic for the fitted shapes."""
+        if self.generator == "tcn":
+            rf = int(self.receptive_field)
+            tcn = TCNGenerator(self.latent_dim, self.n_assets_, self.hidden, rf)
+            gen = TCNWindowGenerator(tcn, self.window_)
+            args = (self.window_, self.n_assets_, self.hidden, rf, self.lipschitz)
+            return gen, (TCNCritic(*args) if critic else None)
+        gen = ConvGenerator(self.latent_dim, self.window_, self.n_assets_, self.hidden)
+        args = (self.window_, self.n_assets_, self.hidden, self.lipschitz)
+        return gen, (ConvCritic(*args) if critic else None)
+
     def _callbacks(self) -> list:
         callbacks = []
         if self.verbose:
@@ -411,17 +452,21 @@ class WGANAugmenter(BaseAugmenter):
     def sample(self, n_paths: int, n_timesteps: int | None = None, *, random_state=None):
         """Draw ``n_paths`` synthetic return histories (see :meth:`BaseAugmenter.sample`).
 
-        Windows of ``window_`` steps are generated independently and chained; the
-        number of values that fell past the range of the training data and were
-        mapped by the linear tail of the Lambert W inverse is reported in
-        ``frame.attrs["n_tail_extrapolated"]``. ``random_state=None`` uses the
-        estimator's ``random_state``.
+        "conv": windows of ``window_`` steps are generated independently and
+        chained. "tcn": each path is generated in one pass from its own noise
+        sequence (chunks of paths bound the memory; the output does not depend on
+        the chunk size, up to float32 rounding). The number of values that fell
+        past the range of the training data and were mapped by the linear tail of
+        the Lambert W inverse is reported in ``frame.attrs["n_tail_extrapolated"]``.
+        ``random_state=None`` uses the estimator's ``random_state``.
         """
         if random_state is None:
             random_state = self.random_state
         return super().sample(n_paths, n_timesteps, random_state=random_state)
 
     def _sample(self, n_paths: int, n_timesteps: int, rng: np.random.Generator) -> np.ndarray:
+        if isinstance(self.generator_, TCNWindowGenerator):
+            return self._sample_tcn(n_paths, n_timesteps, rng)
         per_path = math.ceil(n_timesteps / self.window_)
         out = np.empty((n_paths, n_timesteps, self.n_assets_))
         paths_per_chunk = max(1, _SAMPLE_CHUNK // per_path)
@@ -444,6 +489,32 @@ class WGANAugmenter(BaseAugmenter):
                 n_tail += tail
                 chained = returns.reshape(stop - start, per_path * self.window_, self.n_assets_)
                 out[start:stop] = chained[:, :n_timesteps]
+        finally:
+            torch.set_num_threads(previous_threads)
+        self._n_tail_last = n_tail
+        return out
+
+    def _sample_tcn(self, n_paths: int, n_timesteps: int, rng: np.random.Generator) -> np.ndarray:
+        tcn = self.generator_.tcn
+        length = tcn.noise_length(n_timesteps)
+        out = np.empty((n_paths, n_timesteps, self.n_assets_))
+        paths_per_chunk = max(1, _TCN_SAMPLE_FLOATS // (tcn.hidden * length))
+        device = next(tcn.parameters()).device
+        n_tail = 0
+        previous_threads = torch.get_num_threads()
+        if self.n_threads is not None:
+            torch.set_num_threads(int(self.n_threads))
+        tcn.eval()
+        try:
+            for start in range(0, n_paths, paths_per_chunk):
+                stop = min(n_paths, start + paths_per_chunk)
+                # numpy fills (paths, channels, time) in order: chunks split one stream.
+                noise = rng.standard_normal((stop - start, tcn.noise_channels, length))
+                with torch.inference_mode():
+                    v = tcn(torch.from_numpy(noise.astype(np.float32)).to(device))
+                v = v.transpose(1, 2).cpu().numpy().astype(np.float64)
+                out[start:stop], tail = self.scaler_.inverse_transform(v)
+                n_tail += tail
         finally:
             torch.set_num_threads(previous_threads)
         self._n_tail_last = n_tail
@@ -504,7 +575,7 @@ class WGANAugmenter(BaseAugmenter):
         }
         meta = {
             "format": _FORMAT,
-            "format_version": str(_FORMAT_VERSION),
+            "format_version": "2" if self.generator == "tcn" else "1",
             "params": json.dumps(params),
             "history_columns": json.dumps([str(c) for c in self.history_.columns]),
             "fitted": json.dumps(fitted),
@@ -558,7 +629,10 @@ class WGANAugmenter(BaseAugmenter):
             else pd.RangeIndex(idx["length"])
         )
         self.scaler_ = GaussianizingScaler.from_state(fitted["scaler"])
-        self.generator_ = ConvGenerator(self.latent_dim, self.window_, self.n_assets_, self.hidden)
+        if self.generator not in _GENERATORS:
+            raise ValueError(f"{str(path)!r} names an unknown generator {self.generator!r}")
+        with torch.random.fork_rng(devices=[]):  # init draws must not move the user's RNG
+            self.generator_, _ = self._build_models(critic=False)
         state = {
             k[len("generator.") :]: v for k, v in tensors.items() if k.startswith("generator.")
         }

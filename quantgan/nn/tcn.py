@@ -1,0 +1,224 @@
+"""Temporal convolutional generator and critic (Quant GANs, Wiese et al. 2020).
+
+The generator is fully convolutional: noise ``(batch, noise_channels, T + rf - 1)``
+maps to returns ``(batch, n_assets, T)`` for ANY ``T``, so a path of 5000 days is
+generated in one pass from one noise sequence (no chained windows, no fake
+periodicity at window joins). Output step ``t`` depends on the noise at
+``t .. t + rf - 1`` only: dependence in generated paths ends at lag ``rf - 1``.
+
+Blocks (one per dilation ``1, 2, 4, ...``)::
+
+    h -> dilated causal Conv1d(kernel 2, no padding) -> PReLU -> Conv1d(1x1) -> PReLU = y
+    skip_i = y (cropped to the last T steps);  h <- crop(h) + y      (residual)
+    output = Conv1d(1x1)(PReLU(sum_i skip_i))
+
+Convolutions are unpadded ("valid"), so each block shortens the sequence by its
+dilation and the receptive field is ``1 + sum(dilations)``; the last dilation is
+trimmed so that the receptive field is exactly the one asked for.
+
+Initialisation follows :mod:`quantgan.nn.conv` (measured there): zero biases and
+an output layer rescaled to unit output standard deviation across noise draws.
+
+The training loop (:class:`quantgan.training.WGANTrainer`) draws flat latents
+``(batch, latent_dim)``; :class:`TCNWindowGenerator` reshapes a flat standard
+normal vector into the noise sequence of one training window, which is exactly
+i.i.d. noise of the right shape, so the trainer needs no change.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from quantgan.nn.lipschitz import LIPSCHITZ_METHODS, spectral_norm
+
+_SLOPE = 0.2
+
+
+def dilations_for(receptive_field: int) -> list[int]:
+    """Dilations ``1, 2, 4, ...`` (the last one trimmed) with ``1 + sum = receptive_field``."""
+    if isinstance(receptive_field, bool) or not isinstance(receptive_field, int):
+        raise ValueError(f"receptive_field must be an int >= 2, got {receptive_field!r}")
+    if receptive_field < 2:
+        raise ValueError(f"receptive_field must be >= 2, got {receptive_field}")
+    dilations, left, d = [], receptive_field - 1, 1
+    while left > 0:
+        step = min(d, left)
+        dilations.append(step)
+        left -= step
+        d *= 2
+    return dilations
+
+
+class _Block(nn.Module):
+    """Dilated causal conv (kernel 2, valid) + 1x1 conv; returns (residual, skip)."""
+
+    def __init__(self, channels: int, dilation: int, sn: bool, act: str):
+        super().__init__()
+        self.dilation = dilation
+        dil = nn.Conv1d(channels, channels, kernel_size=2, dilation=dilation)
+        point = nn.Conv1d(channels, channels, kernel_size=1)
+        self.dilated = spectral_norm(dil) if sn else dil
+        self.point = spectral_norm(point) if sn else point
+        if act == "prelu":
+            self.act1, self.act2 = nn.PReLU(channels), nn.PReLU(channels)
+        else:
+            self.act1, self.act2 = nn.LeakyReLU(_SLOPE), nn.LeakyReLU(_SLOPE)
+
+    def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        y = self.act2(self.point(self.act1(self.dilated(h))))
+        return h[..., self.dilation :] + y, y
+
+
+class TCNGenerator(nn.Module):
+    """Noise ``(batch, noise_channels, T + receptive_field - 1)`` -> ``(batch, n_assets, T)``.
+
+    Parameters
+    ----------
+    noise_channels : int, default 3
+        Noise values per time step (Quant GANs use 3).
+    n_assets : int, default 1
+    hidden : int, default 32
+        Channels of every block.
+    receptive_field : int, default 127
+        Noise steps that one output step sees (>= 2); also the longest lag with
+        any dependence in generated paths, plus one.
+
+    Examples
+    --------
+    >>> g = TCNGenerator(3, 1, 32, receptive_field=127)
+    >>> g(torch.randn(8, 3, 1000 + g.receptive_field - 1)).shape
+    torch.Size([8, 1, 1000])
+    """
+
+    def __init__(
+        self,
+        noise_channels: int = 3,
+        n_assets: int = 1,
+        hidden: int = 32,
+        receptive_field: int = 127,
+    ):
+        super().__init__()
+        self.noise_channels, self.n_assets, self.hidden = noise_channels, n_assets, hidden
+        self.dilations = dilations_for(receptive_field)
+        self.receptive_field = 1 + sum(self.dilations)
+        self.input = nn.Conv1d(noise_channels, hidden, kernel_size=1)
+        self.blocks = nn.ModuleList(_Block(hidden, d, False, "prelu") for d in self.dilations)
+        self.act = nn.PReLU(hidden)
+        self.output = nn.Conv1d(hidden, n_assets, kernel_size=1)
+        self._calibrate()
+
+    @torch.no_grad()
+    def _calibrate(self, n: int = 64, length: int = 64) -> None:
+        """Zero the biases; set the output layer to zero mean, unit std across noise.
+
+        PReLU outputs are not centred, so zero biases alone give a mean of ~1.8 std.
+        """
+        for module in self.modules():
+            if isinstance(module, nn.Conv1d) and module.bias is not None:
+                module.bias.zero_()
+        was_training = self.training
+        out = self(torch.randn(n, self.noise_channels, length + self.receptive_field - 1))
+        std = out.std()
+        if std > 0:
+            self.output.weight.div_(std)
+            self.output.bias.sub_(out.mean() / std)
+        self.train(was_training)
+
+    def noise_length(self, n_timesteps: int) -> int:
+        """Noise steps needed for ``n_timesteps`` output steps."""
+        return n_timesteps + self.receptive_field - 1
+
+    def forward(self, noise: torch.Tensor) -> torch.Tensor:
+        if noise.dim() != 3 or noise.shape[1] != self.noise_channels:
+            raise ValueError(
+                f"noise must have shape (batch, {self.noise_channels}, T + "
+                f"{self.receptive_field - 1}), got {tuple(noise.shape)}"
+            )
+        length = noise.shape[-1] - self.receptive_field + 1
+        if length < 1:
+            raise ValueError(
+                f"noise must be at least receptive_field = {self.receptive_field} steps long, "
+                f"got {noise.shape[-1]}"
+            )
+        h = self.input(noise)
+        skips = None
+        for block in self.blocks:
+            h, y = block(h)
+            y = y[..., -length:]
+            skips = y if skips is None else skips + y
+        return self.output(self.act(skips))
+
+
+class TCNWindowGenerator(nn.Module):
+    """Adapter for the training loop: flat latents ``(batch, latent_dim)`` -> windows.
+
+    ``latent_dim = noise_channels * (window + receptive_field - 1)``; a flat latent is
+    reshaped into the noise sequence of one window. Sampling long paths uses
+    :attr:`tcn` directly.
+    """
+
+    def __init__(self, tcn: TCNGenerator, window: int):
+        super().__init__()
+        self.tcn, self.window = tcn, window
+        self.noise_shape = (tcn.noise_channels, tcn.noise_length(window))
+        self.latent_dim = self.noise_shape[0] * self.noise_shape[1]
+
+    @property
+    def receptive_field(self) -> int:
+        return self.tcn.receptive_field
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.tcn(z.view(z.shape[0], *self.noise_shape))
+
+
+class TCNCritic(nn.Module):
+    """Windows ``(batch, n_assets, window)`` -> one score per window.
+
+    A TCN (non-causal is irrelevant for a critic; the same unpadded dilated blocks)
+    whose receptive field is ``min(receptive_field, window)``, then the mean over
+    time of the last features and of the skip sum, then ``Linear -> LeakyReLU ->
+    Linear``. The mean pooling makes the score a window average of local features
+    over ``receptive_field`` steps: it sees dependence up to that lag, like the
+    generator can produce. ``lipschitz`` containing ``"sn"`` puts spectral
+    normalisation on every convolution and linear layer (as :class:`ConvCritic`);
+    activations are LeakyReLU (1-Lipschitz; PReLU's learned slope is not bounded).
+    """
+
+    def __init__(
+        self,
+        window: int = 256,
+        n_assets: int = 1,
+        hidden: int = 32,
+        receptive_field: int = 127,
+        lipschitz: str = "sn+gp",
+    ):
+        super().__init__()
+        if lipschitz not in LIPSCHITZ_METHODS:
+            raise ValueError(f"lipschitz must be one of {LIPSCHITZ_METHODS}, got {lipschitz!r}")
+        if window < 2:
+            raise ValueError(f"window must be >= 2 for the critic, got {window}")
+        sn = "sn" in lipschitz
+        self.window = window
+        self.dilations = dilations_for(min(receptive_field, window))
+        self.receptive_field = 1 + sum(self.dilations)
+
+        def wrap(layer: nn.Module) -> nn.Module:
+            return spectral_norm(layer) if sn else layer
+
+        self.input = wrap(nn.Conv1d(n_assets, hidden, kernel_size=1))
+        self.blocks = nn.ModuleList(_Block(hidden, d, sn, "leaky") for d in self.dilations)
+        self.act = nn.LeakyReLU(_SLOPE)
+        self.head = nn.Sequential(wrap(nn.Linear(2 * hidden, hidden)), self.act)
+        self.out = wrap(nn.Linear(hidden, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.input(x)
+        skips = None
+        length = x.shape[-1] - self.receptive_field + 1
+        for block in self.blocks:
+            h, y = block(h)
+            y = y[..., -length:]
+            skips = y if skips is None else skips + y
+        pooled = torch.cat([h.mean(dim=-1), self.act(skips).mean(dim=-1)], dim=1)
+        return self.out(self.head(pooled)).squeeze(-1)

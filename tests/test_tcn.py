@@ -1,0 +1,130 @@
+"""quantgan.nn.tcn: receptive field, causality, any-length output, critic, init."""
+
+import numpy as np
+import pytest
+import torch
+
+from quantgan.nn import TCNCritic, TCNGenerator, TCNWindowGenerator
+from quantgan.nn.lipschitz import gradient_penalty
+from quantgan.nn.tcn import dilations_for
+from quantgan.training import TrainingConfig, WGANTrainer
+
+
+@pytest.mark.parametrize(
+    "rf, expected",
+    [
+        (2, [1]),
+        (8, [1, 2, 4]),
+        (127, [1, 2, 4, 8, 16, 32, 63]),
+        (128, [1, 2, 4, 8, 16, 32, 64]),
+        (255, [1, 2, 4, 8, 16, 32, 64, 127]),
+    ],
+)
+def test_dilations_give_the_exact_receptive_field(rf, expected):
+    assert dilations_for(rf) == expected
+    assert TCNGenerator(2, 1, 4, rf).receptive_field == rf
+
+
+@pytest.mark.parametrize("rf", [1, 0, 2.5, True])
+def test_bad_receptive_field(rf):
+    with pytest.raises(ValueError, match="receptive_field must be"):
+        dilations_for(rf)
+
+
+@pytest.mark.parametrize("n_timesteps", [1, 7, 100, 1000])
+def test_generator_makes_any_length_in_one_pass(n_timesteps):
+    torch.manual_seed(0)
+    g = TCNGenerator(3, 2, 8, receptive_field=31)
+    out = g(torch.randn(4, 3, g.noise_length(n_timesteps)))
+    assert out.shape == (4, 2, n_timesteps)
+    assert torch.isfinite(out).all()
+
+
+def test_output_step_depends_on_exactly_receptive_field_noise_steps():
+    torch.manual_seed(0)
+    g = TCNGenerator(2, 1, 8, receptive_field=13)
+    t_len = 30
+    noise = torch.randn(1, 2, g.noise_length(t_len), requires_grad=True)
+    out = g(noise)
+    t = 10
+    (grad,) = torch.autograd.grad(out[0, 0, t], noise)
+    touched = grad[0].abs().sum(dim=0).nonzero().flatten()
+    # Output step t sees noise steps t .. t + rf - 1 and nothing else (causal, no leak).
+    assert touched.min().item() == t
+    assert touched.max().item() == t + g.receptive_field - 1
+
+
+def test_generator_init_is_centred_with_unit_std_and_latent_dependent():
+    torch.manual_seed(0)
+    g = TCNGenerator(3, 1, 32, receptive_field=127).eval()
+    out = g(torch.randn(256, 3, g.noise_length(200)))
+    assert abs(out.mean().item()) < 0.15
+    assert 0.8 < out.std().item() < 1.2
+    # Different noise gives different paths: not a bias pattern (see quantgan.nn.conv).
+    corr = np.corrcoef(out[:, 0, :].detach().numpy())
+    assert np.abs(corr[~np.eye(256, dtype=bool)]).mean() < 0.2
+
+
+def test_generator_rejects_bad_noise():
+    g = TCNGenerator(3, 1, 4, receptive_field=9)
+    with pytest.raises(ValueError, match="at least receptive_field = 9"):
+        g(torch.randn(2, 3, 8))
+    with pytest.raises(ValueError, match="noise must have shape"):
+        g(torch.randn(2, 5, 40))
+
+
+def test_window_adapter_reshapes_flat_latents():
+    torch.manual_seed(0)
+    tcn = TCNGenerator(3, 1, 8, receptive_field=15)
+    g = TCNWindowGenerator(tcn, window=40)
+    assert g.latent_dim == 3 * (40 + 14)
+    assert g.receptive_field == 15
+    z = torch.randn(5, g.latent_dim)
+    torch.testing.assert_close(g(z), tcn(z.view(5, 3, 54)))
+    assert g(z).shape == (5, 1, 40)
+
+
+@pytest.mark.parametrize("lipschitz", ["gp", "sn", "sn+gp", "clip"])
+def test_critic_scores_windows(lipschitz):
+    torch.manual_seed(0)
+    c = TCNCritic(window=64, n_assets=2, hidden=8, receptive_field=31, lipschitz=lipschitz)
+    assert c(torch.randn(6, 2, 64)).shape == (6,)
+    has_sn = any("parametrizations" in name for name, _ in c.named_parameters())
+    assert has_sn == ("sn" in lipschitz)
+
+
+def test_critic_receptive_field_is_capped_at_the_window():
+    c = TCNCritic(window=20, hidden=4, receptive_field=127)
+    assert c.receptive_field == 20
+    assert c(torch.randn(3, 1, 20)).shape == (3,)
+
+
+def test_critic_bad_lipschitz():
+    with pytest.raises(ValueError, match="lipschitz must be one of"):
+        TCNCritic(window=20, lipschitz="spectral")
+
+
+def test_sn_critic_is_sane_in_eval_before_training():
+    """The pitfall in DESIGN.md: an SN model in eval() before a training pass."""
+    torch.manual_seed(0)
+    c = TCNCritic(window=64, hidden=16, receptive_field=31, lipschitz="sn+gp").eval()
+    x = torch.randn(32, 1, 64)
+    assert c(x).abs().max().item() < 10.0
+    gp, norm = gradient_penalty(c, x, torch.randn(32, 1, 64))
+    assert torch.isfinite(gp) and 0 < norm.item() < 10.0
+
+
+def test_trainer_runs_unchanged_with_the_adapter():
+    torch.manual_seed(0)
+    window = 32
+    g = TCNWindowGenerator(TCNGenerator(3, 1, 8, receptive_field=15), window)
+    c = TCNCritic(window, 1, 8, 15, "gp")
+    real = np.random.default_rng(0).standard_normal((200, 1, window))
+    cfg = TrainingConfig(lipschitz="gp", n_critic=2, batch_size=8, time_budget=None,
+                         max_steps=6, validation_every=3, n_validation=16)  # fmt: skip
+    trainer = WGANTrainer(g, c, real, cfg, score=lambda x: float(np.abs(x.std() - 1)), seed=0)
+    trainer.fit()
+    assert trainer.step == 6
+    assert [s for s, _, _ in trainer.snapshots] == [3, 6]
+    assert trainer.snapshots[0][1].shape == (4, window, 1)
+    assert all(np.isfinite(h["loss_critic"]) for h in trainer.history)
