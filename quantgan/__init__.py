@@ -25,6 +25,7 @@ _LAZY = {
     "GaussianAugmenter": "quantgan.baselines",
     "Report": "quantgan.evaluation",
     "evaluate": "quantgan.evaluation",
+    "OverfittingStudy": "quantgan.study",
     "StressResult": "quantgan.stress",
     "ohlcv_from_returns": "quantgan.stress",
 }
@@ -33,6 +34,7 @@ __all__ = [
     "BootstrapAugmenter",
     "GARCHAugmenter",
     "GaussianAugmenter",
+    "OverfittingStudy",
     "Report",
     "StressResult",
     "WGANAugmenter",

@@ -12,6 +12,11 @@ Functions: :func:`sharpe_ratio`, :func:`probabilistic_sharpe_ratio`,
 :func:`expected_max_sharpe`, :func:`deflated_sharpe_ratio`,
 :func:`min_track_record_length`, :func:`min_backtest_length` and :func:`pbo`
 (combinatorially symmetric cross-validation, returning a :class:`PBOResult`).
+
+The experiments that use them live in :mod:`quantgan.study` and are re-exported here:
+:class:`OverfittingStudy` (does selecting parameters on synthetic markets generalise
+better than selecting them on the one history?), :func:`augmented_forecaster_experiment`
+(De Meer Pardo & Cobo Lopez 2020) and the :func:`momentum` signal.
 """
 
 from __future__ import annotations
@@ -20,18 +25,30 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from itertools import combinations, islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats
 
+if TYPE_CHECKING:  # re-exported lazily by __getattr__ below
+    from quantgan.study import (
+        OverfittingStudy,
+        StudySummary,
+        augmented_forecaster_experiment,
+        momentum,
+    )
+
 __all__ = [
+    "OverfittingStudy",
     "PBOResult",
     "PerformanceDegradation",
+    "StudySummary",
+    "augmented_forecaster_experiment",
     "deflated_sharpe_ratio",
     "expected_max_sharpe",
     "min_backtest_length",
     "min_track_record_length",
+    "momentum",
     "pbo",
     "probabilistic_sharpe_ratio",
     "sharpe_ratio",
@@ -623,3 +640,15 @@ def pbo(returns_matrix: Any, n_blocks: int = 16) -> PBOResult:
         winners=winners,
         config_names=tuple(names),
     )
+
+
+_STUDY_NAMES = ("OverfittingStudy", "StudySummary", "augmented_forecaster_experiment", "momentum")
+
+
+def __getattr__(name: str):
+    # Imported lazily: quantgan.study imports this module (no cycle at import time).
+    if name in _STUDY_NAMES:
+        from quantgan import study
+
+        return getattr(study, name)
+    raise AttributeError(f"module 'quantgan.overfitting' has no attribute {name!r}")
