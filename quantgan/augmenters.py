@@ -188,9 +188,10 @@ class WGANAugmenter(BaseAugmenter):
     device : str, default "auto"
         "auto" uses CUDA when available, else the CPU; or any torch device string.
     n_threads : int, optional
-        Torch CPU threads during fit and sample. Default: 1 when the gradient penalty
-        is on (its double backward runs faster single-threaded on small CPUs), else
-        torch's default.
+        Torch CPU threads during fit and sample; default torch's own setting. On a
+        2-core CPU, 2 threads trained the default model 12% faster than 1 when the
+        machine was idle (9.3 vs 8.3 steps/s) and 28% faster under load from other
+        jobs; pass 1 when running several fits side by side.
     verbose : bool, default True
         Show a progress bar.
     log_dir : path, optional
@@ -337,7 +338,7 @@ class WGANAugmenter(BaseAugmenter):
     def _threads(self) -> int:
         if self.n_threads is not None:
             return _check_positive_int("n_threads", self.n_threads)
-        return 1 if "gp" in self.lipschitz else torch.get_num_threads()
+        return torch.get_num_threads()
 
     def _seed(self) -> int:
         if self.random_state is None:
