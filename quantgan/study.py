@@ -695,23 +695,19 @@ class OverfittingStudy(BaseEstimator):
 
     # -- backtests ---------------------------------------------------------------------
     def _positions(self, signal: Callable, close: np.ndarray, params: dict) -> np.ndarray:
-        view = close.view()
-        view.flags.writeable = False
+        # The engine's own checks (shape, NaN = flat, read-only prices), with the
+        # configuration named in the error.
+        from quantgan.backtest import _positions
+
         try:
-            pos = np.asarray(signal(view), dtype=float)
+            return _positions(signal, close)
+        except ValueError as exc:  # the engine's checks of what the signal gave
+            raise ValueError(f"the signal of configuration {_label(params)}: {exc}") from exc
         except Exception as exc:
             raise ValueError(
                 f"the signal of configuration {_label(params)} raised {type(exc).__name__}: "
                 f"{exc} on a close panel of shape {close.shape} (n_timesteps, n_paths)"
             ) from exc
-        if pos.ndim == 1 and close.shape[1] == 1:
-            pos = pos[:, None]
-        if pos.shape != close.shape:
-            raise ValueError(
-                f"the signal of configuration {_label(params)} gave positions of shape "
-                f"{pos.shape}; it must match the close panel {close.shape} (n_timesteps, n_paths)"
-            )
-        return pos
 
     def _run(self, positions: np.ndarray, open_: np.ndarray, close: np.ndarray) -> np.ndarray:
         """Equity curves (n_timesteps, n_columns) of positions on bars (one column each)."""

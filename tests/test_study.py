@@ -367,7 +367,9 @@ def test_strategy_that_raises_names_the_configuration():
         return lambda close: np.ones(3)
 
     study = OverfittingStudy(wrong_shape, {"k": [1, 2]}, qg.GaussianAugmenter(), split=400)
-    with pytest.raises(ValueError, match="must match the close panel"):
+    with pytest.raises(
+        ValueError, match=r"configuration k=1: .*close panel's shape \(800, 1\).*got \(3, 1\)"
+    ):
         study.fit(noise(800, 0))
     study = OverfittingStudy(lambda k: 3.0, {"k": [1, 2]}, qg.GaussianAugmenter(), split=400)
     with pytest.raises(TypeError, match="must return a signal"):
