@@ -13,6 +13,7 @@ Two WGAN-GP models, both trained on sliding windows of the preprocessed returns
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -38,6 +39,19 @@ from quantgan.training import (
 )
 
 __all__ = ["WGANAugmenter"]
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int | None):
+    """Run the block with ``n`` torch CPU threads (None: leave the setting alone)."""
+    previous = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
 
 _FORMAT = "quantgan.WGANAugmenter"
 #: Version 2 added generator="tcn"; conv models are still written as version 1 so
@@ -373,9 +387,7 @@ class WGANAugmenter(BaseAugmenter):
         windows = model_space if self.windowed_ else sliding_windows(model_space, self.window_)
         real_returns = values if self.windowed_ else sliding_windows(values, self.window_)
 
-        previous_threads = torch.get_num_threads()
-        torch.set_num_threads(self._threads())
-        try:
+        with _torch_threads(self._threads()):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 generator, critic = self._build_models()
@@ -403,8 +415,6 @@ class WGANAugmenter(BaseAugmenter):
                 device=device,
             )
             trainer.fit()
-        finally:
-            torch.set_num_threads(previous_threads)
         self.generator_ = trainer.generator.eval()
         self.critic_ = trainer.critic.eval()
         self.history_ = pd.DataFrame(trainer.history)
@@ -473,11 +483,8 @@ class WGANAugmenter(BaseAugmenter):
         paths_per_chunk = max(1, _SAMPLE_CHUNK // per_path)
         device = next(self.generator_.parameters()).device
         n_tail = 0
-        previous_threads = torch.get_num_threads()
-        if self.n_threads is not None:
-            torch.set_num_threads(int(self.n_threads))
         self.generator_.eval()
-        try:
+        with _torch_threads(self.n_threads):
             for start in range(0, n_paths, paths_per_chunk):
                 stop = min(n_paths, start + paths_per_chunk)
                 n_windows = (stop - start) * per_path
@@ -490,8 +497,6 @@ class WGANAugmenter(BaseAugmenter):
                 n_tail += tail
                 chained = returns.reshape(stop - start, per_path * self.window_, self.n_assets_)
                 out[start:stop] = chained[:, :n_timesteps]
-        finally:
-            torch.set_num_threads(previous_threads)
         self._n_tail_last = n_tail
         return out
 
@@ -502,11 +507,8 @@ class WGANAugmenter(BaseAugmenter):
         paths_per_chunk = max(1, _TCN_SAMPLE_FLOATS // (tcn.hidden * length))
         device = next(tcn.parameters()).device
         n_tail = 0
-        previous_threads = torch.get_num_threads()
-        if self.n_threads is not None:
-            torch.set_num_threads(int(self.n_threads))
         tcn.eval()
-        try:
+        with _torch_threads(self.n_threads):
             for start in range(0, n_paths, paths_per_chunk):
                 stop = min(n_paths, start + paths_per_chunk)
                 # numpy fills (paths, channels, time) in order: chunks split one stream.
@@ -516,8 +518,6 @@ class WGANAugmenter(BaseAugmenter):
                 v = v.transpose(1, 2).cpu().numpy().astype(np.float64)
                 out[start:stop], tail = self.scaler_.inverse_transform(v)
                 n_tail += tail
-        finally:
-            torch.set_num_threads(previous_threads)
         self._n_tail_last = n_tail
         return out
 

@@ -402,3 +402,16 @@ def test_tcn_sp500_whole_paths(sp500_returns):
     assert paths.index.equals(sp500_returns.index)
     assert np.isfinite(paths.to_numpy()).all()
     assert 0.3 < paths.std().median() / sp500_returns.std() < 3
+
+
+def test_thread_setting_is_restored_after_fit_and_sample():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        x = np.random.default_rng(5).standard_normal(200) * 0.01
+        aug = tiny(max_steps=2, n_threads=1).fit(x)
+        assert torch.get_num_threads() == 2
+        aug.sample(3)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
