@@ -616,7 +616,8 @@ class Report:
             pd.DataFrame(
                 {"meaning": [_describe(str(row), self.max_lag) for row in self._table.index]},
                 index=self._table.index,
-            )
+            ),
+            text=True,
         )
         for key, fig in self.plot().items():
             heading, text = _FIGURES[key]

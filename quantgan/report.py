@@ -35,7 +35,7 @@ body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; mar
 h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; font-size: 0.9em; margin: 0.8em 0; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
-th { background: #f6f6f6; } td.best { font-weight: bold; background: #eaf5ea; }
+th { background: #f6f6f6; } table.text td { text-align: left; } td.best { font-weight: bold; background: #eaf5ea; }
 img { max-width: 100%; } p.note { color: #555; font-size: 0.9em; }
 code { background: #f4f4f4; padding: 0 0.2em; }
 """
@@ -82,8 +82,14 @@ class HTMLPage:
     def add_html(self, fragment: str) -> None:
         self.parts.append(fragment)
 
-    def add_table(self, frame: pd.DataFrame, *, float_format: str = "{:.4g}") -> None:
-        self.parts.append(frame.to_html(float_format=float_format.format, border=0))
+    def add_table(
+        self, frame: pd.DataFrame, *, float_format: str = "{:.4g}", text: bool = False
+    ) -> None:
+        """Add ``frame`` as a table; ``text=True`` left-aligns cells (prose, not numbers)."""
+        classes = ["text"] if text else None
+        self.parts.append(
+            frame.to_html(float_format=float_format.format, border=0, classes=classes)
+        )
 
     def add_figure(self, fig: Figure, alt: str = "") -> None:
         self.parts.append(figure_to_html(fig, alt))

@@ -23,6 +23,9 @@ def test_page_renders_escaped_text_tables_and_figures(tmp_path):
     assert "<h2>Results &amp; more</h2>" in html
     assert '<p class="note">x &lt; y</p>' in html
     assert "1.235" in html
+    page.add_table(pd.DataFrame({"meaning": ["words"]}), text=True)
+    assert '<table class="dataframe text">' in page.render()
+    assert "table.text td { text-align: left; }" in page.render()
     assert html.count('src="data:image/png;base64,') == 1
 
 
