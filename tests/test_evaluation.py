@@ -316,3 +316,18 @@ def test_quality_benchmark_quick_run(tmp_path, capsys):
     assert "| acf_abs |" in printed and "Quant GANs GARCH(1,1)" in printed
     assert "| WGAN | " in printed and "generator steps" in printed
     assert out.exists() and out.read_text(encoding="utf-8").count("<img") >= 6
+
+
+def test_quality_benchmark_model_choice(capsys):
+    spec = importlib.util.spec_from_file_location("quality", ROOT / "benchmarks" / "quality.py")
+    quality = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quality)
+    argv = ["--quick", "--period", "2009-2018", "--wgan-budget", "2", "--n-paths", "20",
+            "--models", "wgan-tcn,gjr-t,gaussian"]  # fmt: skip
+    rep = quality.main(argv)["2009-2018"]
+    assert rep.names == ["WGAN-TCN", "GJR-GARCH-t", "Gaussian"]
+    printed = capsys.readouterr().out
+    assert "WGAN-TCN: " in printed and "generator steps" in printed
+    assert "Quant GANs GARCH(1,1)" not in printed  # needs the WGAN and both GARCH rows
+    with pytest.raises(SystemExit, match="unknown model 'arima'"):
+        quality.main(["--quick", "--models", "arima"])
