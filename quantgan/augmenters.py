@@ -54,9 +54,11 @@ def _torch_threads(n: int | None):
 
 
 _FORMAT = "quantgan.WGANAugmenter"
-#: Version 2 added generator="tcn"; conv models are still written as version 1 so
-#: that older quantgan releases read them, while they reject TCN models clearly.
-_FORMAT_VERSION = 2
+#: Version 2 added generator="tcn", version 3 the parameters ``memory`` and
+#: ``match_mean`` and the fitted ``drift_``. Files of every older version load; older
+#: releases reject version 3 files with "upgrade quantgan" (their constructor would
+#: not know the new parameters).
+_FORMAT_VERSION = 3
 _OPTIMIZERS = ("rmsprop", "adam")
 _GENERATORS = ("conv", "tcn")
 #: Windows generated per forward pass when sampling (bounds memory for huge requests).
@@ -81,15 +83,64 @@ class StylizedFactScore:
       (mode collapse: windows that move together).
 
     All Wasserstein terms are divided by the real standard deviation of the quantity.
+
+    With ``long_paths`` (a callable returning a few whole generated paths in model
+    space, from fixed noise; the TCN generates them in one pass) and ``series`` (the
+    real history), three terms score what windows cannot show:
+
+    - the root-mean-square gaps of the mean per-path ACF of ``|r|`` and of ``r^2``
+      against the real ones over lags ``1..min(250, length // 4)`` (volatility
+      clustering at long lags; the convention of :func:`quantgan.metrics.acf_score`),
+      times 5,
+    - ``|log(std_generated / std_real)|`` of the whole paths (the output scale,
+      which swings early in training).
     """
 
-    def __init__(self, real: np.ndarray, to_returns, max_windows: int = 1024, seed: int = 0):
+    def __init__(
+        self,
+        real: np.ndarray,
+        to_returns,
+        max_windows: int = 1024,
+        seed: int = 0,
+        *,
+        series: np.ndarray | None = None,
+        long_paths=None,
+    ):
         rng = np.random.default_rng(seed)
         if real.shape[0] > max_windows:
             real = real[rng.choice(real.shape[0], max_windows, replace=False)]
         self.to_returns = to_returns
         self.n_lags = max(1, min(10, real.shape[1] // 4))
         self.ref = self._facts(real)
+        self.long_paths = long_paths
+        if long_paths is not None:
+            if series is None:
+                raise ValueError("long_paths needs the real series to compare with")
+            self.max_lag = max(1, min(250, series.shape[0] // 4))
+            self.ref_long = self._long_facts(series[None])
+
+    def _long_facts(self, x: np.ndarray) -> dict:
+        # x: (n_paths, length, n_assets) returns -> mean ACF per asset, pooled std
+        from quantgan.metrics import acf
+
+        out = {}
+        for name, f in (("abs", np.abs), ("sq", np.square)):
+            out[name] = np.stack(
+                [acf(f(x[:, :, a]).T, self.max_lag)[1:].mean(axis=1) for a in range(x.shape[2])]
+            )
+        out["std"] = x.reshape(-1, x.shape[2]).std(axis=0)
+        return out
+
+    def long_path_terms(self) -> float:
+        """The long-path part of the score (0 without ``long_paths``)."""
+        if self.long_paths is None:
+            return 0.0
+        x = self.to_returns(self.long_paths())
+        if not np.all(np.isfinite(x)) or np.any(x.std(axis=1) == 0):
+            return math.inf
+        f, r = self._long_facts(x), self.ref_long
+        rms = [float(np.sqrt(np.mean((f[k] - r[k]) ** 2))) for k in ("abs", "sq")]
+        return 5.0 * sum(rms) + float(np.mean(np.abs(np.log(f["std"] / r["std"]))))
 
     def _facts(self, x: np.ndarray) -> dict:
         # x: (n, window, n_assets) returns
@@ -139,6 +190,7 @@ class StylizedFactScore:
             + self._w1(r["sums"], f["sums"])
             + float(np.abs(f["acf"] - r["acf"]).mean()) * 5.0
             + max(0.0, f["corr"] - r["corr"]) * 5.0
+            + self.long_path_terms()
         )
 
 
@@ -163,7 +215,15 @@ class WGANAugmenter(BaseAugmenter):
         length in one pass (noise of length ``n_timesteps + receptive_field - 1``).
     receptive_field : int, default 127
         "tcn" only: noise steps one output step depends on (Quant GANs: 127).
-        Generated paths have no dependence beyond lag ``receptive_field - 1``.
+        Without ``memory``, generated paths have no dependence beyond lag
+        ``receptive_field - 1``.
+    memory : tuple of float, default ()
+        "tcn" only: time constants (in days) of slowly varying noise channels, each a
+        stationary AR(1) process with autocorrelation ``exp(-lag / timescale)``, fed
+        to the TCN next to the i.i.d. noise. They act as a latent volatility state:
+        dependence (volatility clustering) persists past the receptive field. With
+        ``memory``, the critic sees the whole training window rather than
+        ``receptive_field`` steps.
     latent_dim : int, default 50
         Size of the latent noise vector ("conv"); noise channels per time step ("tcn").
     hidden : int, default 32
@@ -195,6 +255,12 @@ class WGANAugmenter(BaseAugmenter):
     gaussianize : bool, default True
         Gaussianise returns with a tail-safe inverse Lambert W transform before
         training (Quant GANs' preprocessing); undone exactly on sampling.
+    match_mean : bool, default True
+        After training, shift the generated returns by a constant (per asset) so that
+        their mean matches the training mean, estimated on about a million generated
+        steps (``drift_``). A WGAN learns the drift poorly (it is tiny next to the daily
+        volatility) and a wrong drift dominates the law of long-horizon sums; the
+        shift changes nothing else (volatility, tails, dependence).
     validation_every : int, default 50
         Generator steps between validation scores; the best-scoring generator is kept.
     patience : int, optional
@@ -225,6 +291,8 @@ class WGANAugmenter(BaseAugmenter):
         gradient norms, validation score.
     best_step_ : int
         The generator step whose weights were kept.
+    drift_ : ndarray of shape (n_assets,)
+        Constant added to every generated return (``match_mean``); zeros otherwise.
     stop_reason_ : str
     training_samples_ : list of (step, fixed, fresh)
         Windows (in returns) generated at each validation from 4 fixed latents and 4
@@ -244,6 +312,7 @@ class WGANAugmenter(BaseAugmenter):
         *,
         generator: str = "conv",
         receptive_field: int = 127,
+        memory: tuple = (),
         latent_dim: int = 50,
         hidden: int = 32,
         lipschitz: str = "sn+gp",
@@ -256,6 +325,7 @@ class WGANAugmenter(BaseAugmenter):
         max_epochs: float | None = None,
         max_steps: int | None = None,
         gaussianize: bool = True,
+        match_mean: bool = True,
         validation_every: int = 50,
         patience: int | None = None,
         device: str = "auto",
@@ -269,6 +339,7 @@ class WGANAugmenter(BaseAugmenter):
         self.window = window
         self.generator = generator
         self.receptive_field = receptive_field
+        self.memory = memory
         self.latent_dim = latent_dim
         self.hidden = hidden
         self.lipschitz = lipschitz
@@ -281,6 +352,7 @@ class WGANAugmenter(BaseAugmenter):
         self.max_epochs = max_epochs
         self.max_steps = max_steps
         self.gaussianize = gaussianize
+        self.match_mean = match_mean
         self.validation_every = validation_every
         self.patience = patience
         self.device = device
@@ -310,6 +382,22 @@ class WGANAugmenter(BaseAugmenter):
         rf = self.receptive_field
         if isinstance(rf, bool) or not isinstance(rf, (int, np.integer)) or rf < 2:
             raise ValueError(f"receptive_field must be an int >= 2 (e.g. 127), got {rf!r}")
+        memory = self.memory
+        if isinstance(memory, (str, bytes)) or not hasattr(memory, "__iter__"):
+            raise ValueError(f"memory must be a tuple of time constants in days, got {memory!r}")
+        if any(
+            isinstance(t, bool)
+            or not isinstance(t, (int, float, np.number))
+            or not t > 0
+            or not math.isfinite(t)
+            for t in memory
+        ):
+            raise ValueError(f"memory time constants must be positive numbers, got {memory!r}")
+        if len(tuple(memory)) and self.generator != "tcn":
+            raise ValueError(
+                "memory applies to generator='tcn' only (the conv model draws one latent "
+                "vector per window)"
+            )
         if self.lipschitz not in LIPSCHITZ_METHODS:
             raise ValueError(
                 f"lipschitz must be one of {LIPSCHITZ_METHODS}, got {self.lipschitz!r}; "
@@ -403,7 +491,13 @@ class WGANAugmenter(BaseAugmenter):
                 max_steps=self.max_steps,
                 validation_every=int(self.validation_every),
             )
-            score = StylizedFactScore(real_returns, self._to_returns, seed=seed)
+            score = StylizedFactScore(
+                real_returns,
+                self._to_returns,
+                seed=seed,
+                series=None if self.windowed_ else values,
+                long_paths=self._long_path_sampler(generator, values, seed, device),
+            )
             trainer = WGANTrainer(
                 generator,
                 critic,
@@ -429,14 +523,55 @@ class WGANAugmenter(BaseAugmenter):
             for step, fixed, fresh in trainer.snapshots
         ]
         self.device_ = str(device)
+        self.drift_ = np.zeros(self.n_assets_)
+        if self.match_mean:
+            self.drift_ = values.reshape(-1, self.n_assets_).mean(axis=0) - self._generated_mean(
+                np.random.default_rng([seed, 1])
+            )
+
+    #: Generated steps used to estimate the mean for ``match_mean``.
+    _MEAN_STEPS = 1 << 20
+
+    def _generated_mean(self, rng: np.random.Generator) -> np.ndarray:
+        """Mean per asset of about a million generated steps, before any drift shift."""
+        self.drift_ = np.zeros(self.n_assets_)
+        length = self.window_ if self.windowed_ else self.n_timesteps_
+        n_paths = max(1, self._MEAN_STEPS // length)
+        paths = self._sample(n_paths, length, rng)
+        return paths.reshape(-1, self.n_assets_).mean(axis=0)
+
+    #: Whole paths generated at each validation of a TCN (see StylizedFactScore).
+    _VALIDATION_PATHS = 16
+
+    def _long_path_sampler(self, generator, values: np.ndarray, seed: int, device):
+        """For a TCN on one long series: whole model-space paths from fixed noise."""
+        if not isinstance(generator, TCNWindowGenerator) or self.windowed_:
+            return None
+        tcn = generator.tcn
+        length = min(values.shape[0], 5000)
+        noise = torch.randn(
+            self._VALIDATION_PATHS,
+            tcn.noise_channels,
+            tcn.noise_length(length),
+            generator=torch.Generator().manual_seed(seed + 1),
+        ).to(device)
+
+        def long_paths() -> np.ndarray:
+            with torch.no_grad():
+                out = tcn(noise)
+            return out.transpose(1, 2).cpu().numpy().astype(np.float64)
+
+        return long_paths
 
     def _build_models(self, critic: bool = True) -> tuple[torch.nn.Module, torch.nn.Module | None]:
         """The untrained generator (as the trainer sees it) and critic for the fitted shapes."""
         if self.generator == "tcn":
             rf = int(self.receptive_field)
-            tcn = TCNGenerator(self.latent_dim, self.n_assets_, self.hidden, rf)
+            memory = tuple(float(t) for t in self.memory)
+            tcn = TCNGenerator(self.latent_dim, self.n_assets_, self.hidden, rf, memory)
             gen = TCNWindowGenerator(tcn, self.window_)
-            args = (self.window_, self.n_assets_, self.hidden, rf, self.lipschitz)
+            critic_rf = self.window_ if memory else rf
+            args = (self.window_, self.n_assets_, self.hidden, critic_rf, self.lipschitz)
             return gen, (TCNCritic(*args) if critic else None)
         gen = ConvGenerator(self.latent_dim, self.window_, self.n_assets_, self.hidden)
         args = (self.window_, self.n_assets_, self.hidden, self.lipschitz)
@@ -498,7 +633,7 @@ class WGANAugmenter(BaseAugmenter):
                 chained = returns.reshape(stop - start, per_path * self.window_, self.n_assets_)
                 out[start:stop] = chained[:, :n_timesteps]
         self._n_tail_last = n_tail
-        return out
+        return out + self.drift_
 
     def _sample_tcn(self, n_paths: int, n_timesteps: int, rng: np.random.Generator) -> np.ndarray:
         tcn = self.generator_.tcn
@@ -519,7 +654,7 @@ class WGANAugmenter(BaseAugmenter):
                 out[start:stop], tail = self.scaler_.inverse_transform(v)
                 n_tail += tail
         self._n_tail_last = n_tail
-        return out
+        return out + self.drift_
 
     def _to_frame(self, paths: np.ndarray) -> pd.DataFrame:
         frame = super()._to_frame(paths)
@@ -573,10 +708,11 @@ class WGANAugmenter(BaseAugmenter):
                 else {"kind": "range", "length": len(index)}
             ),
             "scaler": self.scaler_.get_state(),
+            "drift_": [float(d) for d in self.drift_],
         }
         meta = {
             "format": _FORMAT,
-            "format_version": "2" if self.generator == "tcn" else "1",
+            "format_version": str(_FORMAT_VERSION),
             "params": json.dumps(params),
             "history_columns": json.dumps([str(c) for c in self.history_.columns]),
             "fitted": json.dumps(fitted),
@@ -630,6 +766,7 @@ class WGANAugmenter(BaseAugmenter):
             else pd.RangeIndex(idx["length"])
         )
         self.scaler_ = GaussianizingScaler.from_state(fitted["scaler"])
+        self.drift_ = np.asarray(fitted.get("drift_", [0.0] * self.n_assets_), dtype=float)
         if self.generator not in _GENERATORS:
             raise ValueError(f"{str(path)!r} names an unknown generator {self.generator!r}")
         with torch.random.fork_rng(devices=[]):  # init draws must not move the user's RNG

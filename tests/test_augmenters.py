@@ -1,5 +1,6 @@
 """WGANAugmenter: the scikit-learn contract, reproducibility, persistence, bad input."""
 
+import json
 import warnings
 
 import numpy as np
@@ -290,6 +291,7 @@ def test_tcn_trains_and_samples_whole_paths_in_one_pass(fitted_tcn):
     with torch.no_grad():
         v = tcn(torch.from_numpy(noise)).transpose(1, 2).numpy().astype(np.float64)
     expected, _ = aug.scaler_.inverse_transform(v)
+    expected += aug.drift_  # match_mean: one constant shift
     np.testing.assert_allclose(paths.to_numpy().T, expected[:, :, 0], rtol=1e-6, atol=1e-12)
 
 
@@ -333,12 +335,30 @@ def test_tcn_save_load_round_trip(fitted_tcn, fitted, tmp_path):
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as f:
-        assert f.metadata()["format_version"] == "2"
-    # Conv models keep format version 1 so older releases still read them.
+        assert f.metadata()["format_version"] == "3"
     conv_path = fitted[0].save(tmp_path / "conv.safetensors")
-    with safe_open(str(conv_path), framework="pt") as f:
-        assert f.metadata()["format_version"] == "1"
     assert qg.WGANAugmenter.load(conv_path).get_params()["generator"] == "conv"
+
+
+def test_files_of_format_version_2_still_load(fitted_tcn, tmp_path):
+    """A file written before memory / match_mean existed loads with no drift shift."""
+    from safetensors import safe_open
+
+    aug, _ = fitted_tcn
+    path = aug.save(tmp_path / "v3.safetensors")
+    with safe_open(str(path), framework="pt") as f:
+        meta, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+    params, fitted = json.loads(meta["params"]), json.loads(meta["fitted"])
+    del params["memory"], params["match_mean"], fitted["drift_"]
+    old = {**meta, "format_version": "2", "params": json.dumps(params)}
+    old["fitted"] = json.dumps(fitted)
+    save_file(tensors, str(tmp_path / "v2.safetensors"), metadata=old)
+    loaded = qg.WGANAugmenter.load(tmp_path / "v2.safetensors")
+    np.testing.assert_array_equal(loaded.drift_, [0.0])
+    shifted = aug.sample(2, 100, random_state=0).to_numpy()
+    np.testing.assert_allclose(
+        loaded.sample(2, 100, random_state=0).to_numpy(), shifted - aug.drift_, rtol=1e-12
+    )
 
 
 def test_tcn_default_window_is_twice_the_receptive_field():
@@ -415,3 +435,82 @@ def test_thread_setting_is_restored_after_fit_and_sample():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+# -- memory (slow noise channels) and match_mean ----------------------------------------
+
+
+def test_tcn_memory_trains_samples_and_round_trips(fitted, tmp_path):
+    _, r = fitted
+    aug = tiny_tcn(memory=(5, 50.0)).fit(r)
+    tcn = aug.generator_.tcn
+    assert tcn.memory == (5.0, 50.0) and tcn.noise_channels == 3 + 2
+    # The critic sees the whole window: long-range structure is what memory is for.
+    paths = aug.sample(3, 1000, random_state=2)
+    assert paths.shape == (1000, 3) and np.isfinite(paths.to_numpy()).all()
+    loaded = qg.WGANAugmenter.load(aug.save(tmp_path / "m.safetensors"))
+    assert tuple(loaded.memory) == (5, 50.0)
+    pd.testing.assert_frame_equal(paths, loaded.sample(3, 1000, random_state=2))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(memory=(20,)), "memory applies to generator='tcn' only"),
+        (dict(generator="tcn", memory=(0, 10)), "positive numbers, got"),
+        (dict(generator="tcn", memory=(float("inf"),)), "positive numbers, got"),
+        (dict(generator="tcn", memory="20"), "tuple of time constants"),
+        (dict(generator="tcn", memory=20), "tuple of time constants"),
+    ],
+)
+def test_bad_memory(params, match):
+    x = np.random.default_rng(0).standard_normal(300) * 0.01
+    with pytest.raises(ValueError, match=match):
+        tiny(**params).fit(x)
+
+
+def test_match_mean_shifts_by_a_constant_to_the_training_mean(fitted):
+    _, r = fitted
+    plain = tiny(match_mean=False).fit(r)
+    matched = tiny().fit(r)
+    np.testing.assert_array_equal(plain.drift_, [0.0])
+    a = plain.sample(400, random_state=5).to_numpy()
+    b = matched.sample(400, random_state=5).to_numpy()
+    # Same weights (same seed and steps); the only difference is the constant drift_.
+    np.testing.assert_allclose(b - a, matched.drift_[0], rtol=0, atol=1e-12)
+    assert matched.drift_[0] != 0
+    # 240,000 sampled steps: their mean is the training mean up to sampling noise
+    # (standard error ~0.002 of the generated std: the tiny model's is ~10x the
+    # real one), while the unshifted model's mean is off by drift_.
+    tol = 0.01 * b.std()
+    assert abs(b.mean() - r.mean()) < tol < abs(matched.drift_[0])
+    assert abs(a.mean() - r.mean()) == pytest.approx(abs(matched.drift_[0]), abs=tol)
+
+
+def test_long_path_score_sees_scale_and_clustering():
+    rng = np.random.default_rng(0)
+    n = 3000
+    # A clustered real series: returns scaled by a slowly varying volatility.
+    vol = np.exp(0.5 * np.convolve(rng.standard_normal(n + 199), np.ones(200) / 14, "valid"))
+    real = (0.01 * vol * rng.standard_normal(n))[:, None]
+    windows = np.lib.stride_tricks.sliding_window_view(real[:, 0], 50)[::10, :, None]
+
+    def score_for(paths):
+        return augmenters.StylizedFactScore(
+            windows, lambda x: x, series=real, long_paths=lambda: paths
+        ).long_path_terms()
+
+    same_law = np.stack(
+        [
+            0.01
+            * np.exp(0.5 * np.convolve(rng.standard_normal(n + 199), np.ones(200) / 14, "valid"))
+            * rng.standard_normal(n)
+            for _ in range(8)
+        ]
+    )[:, :, None]
+    iid = rng.standard_normal((8, n, 1)) * real.std()
+    assert score_for(same_law) < score_for(iid)
+    assert score_for(3 * same_law) - score_for(same_law) == pytest.approx(np.log(3), rel=0.05)
+    assert score_for(np.full((8, n, 1), np.nan)) == np.inf
+    with pytest.raises(ValueError, match="needs the real series"):
+        augmenters.StylizedFactScore(windows, lambda x: x, long_paths=lambda: iid)

@@ -128,3 +128,45 @@ def test_trainer_runs_unchanged_with_the_adapter():
     assert [s for s, _, _ in trainer.snapshots] == [3, 6]
     assert trainer.snapshots[0][1].shape == (4, window, 1)
     assert all(np.isfinite(h["loss_critic"]) for h in trainer.history)
+
+
+def test_ar1_filter_is_the_stationary_recursion():
+    from scipy.signal import lfilter
+
+    from quantgan.nn.tcn import ar1_filter
+
+    e = torch.randn(3, 2, 700, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    x = ar1_filter(e, (10, 300)).numpy()
+    for k, tau in enumerate((10, 300)):
+        rho = np.exp(-1 / tau)
+        ref = np.empty((3, 700))
+        ref[:, 0] = e[:, k, 0]
+        zi = (rho * e[:, k, 0].numpy())[:, None]
+        ref[:, 1:] = lfilter([np.sqrt(1 - rho**2)], [1, -rho], e[:, k, 1:].numpy(), zi=zi)[0]
+        np.testing.assert_allclose(x[:, k], ref, atol=1e-10)
+    # Stationary: unit variance from the first step on; correlation exp(-lag / tau).
+    big = ar1_filter(torch.randn(4000, 1, 60, generator=torch.Generator().manual_seed(1)), (20,))
+    assert big.std(dim=0).squeeze().sub(1).abs().max() < 0.06
+    corr = (big[:, 0, 10] * big[:, 0, 50]).mean()
+    assert abs(corr - np.exp(-40 / 20)) < 0.05
+
+
+def test_memory_carries_dependence_past_the_receptive_field():
+    rf = 9
+    g = TCNGenerator(2, 1, 8, receptive_field=rf, memory=(100.0,)).eval()
+    noise = torch.randn(1, 3, 300 + rf - 1)
+    bumped = noise.clone()
+    bumped[0, 2, 0] += 5.0  # the slow channel's first step
+    with torch.no_grad():
+        gap = (g(bumped) - g(noise)).abs()[0, 0]
+    assert gap[200:].min() > 0  # far past lag rf - 1 = 8
+    # Without memory, the same bump on a fast channel reaches the first output only.
+    plain = TCNGenerator(3, 1, 8, receptive_field=rf).eval()
+    with torch.no_grad():
+        gap = (plain(bumped) - plain(noise)).abs()[0, 0]
+    assert gap[0] > 0 and gap[1:].max() == 0
+
+
+def test_memory_must_be_positive():
+    with pytest.raises(ValueError, match="positive numbers"):
+        TCNGenerator(3, 1, 8, receptive_field=9, memory=(0,))

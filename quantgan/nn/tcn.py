@@ -27,12 +27,43 @@ i.i.d. noise of the right shape, so the trainer needs no change.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
 from quantgan.nn.lipschitz import LIPSCHITZ_METHODS, spectral_norm
 
 _SLOPE = 0.2
+
+
+def ar1_filter(noise: torch.Tensor, timescales) -> torch.Tensor:
+    """Stationary unit-variance AR(1) processes from i.i.d. standard normal ``noise``.
+
+    ``noise`` is ``(batch, len(timescales), L)``; channel ``k`` becomes
+    ``x_0 = e_0``, ``x_t = rho_k x_{t-1} + sqrt(1 - rho_k^2) e_t`` with
+    ``rho_k = exp(-1 / timescales[k])``, so every ``x_t`` is standard normal and
+    ``corr(x_t, x_{t+h}) = exp(-h / timescale)``. Computed in closed form
+    (``x_t = rho^t e_0 + sqrt(1 - rho^2) sum_{s=1..t} rho^{t-s} e_s``) as one FFT
+    convolution, so the cost is ``O(L log L)`` with no Python loop over time, and
+    the result for one path does not depend on the others in the batch.
+    """
+    length = noise.shape[-1]
+    if length == 1:
+        return noise
+    rho = torch.tensor(
+        [math.exp(-1.0 / float(t)) for t in timescales], dtype=torch.float64, device=noise.device
+    )
+    lags = torch.arange(length, dtype=torch.float64, device=noise.device)
+    powers = rho[:, None] ** lags  # (K, L): rho^j
+    kernel = torch.sqrt(1 - rho * rho)[:, None] * powers[:, : length - 1]
+    n_fft = 1 << (2 * (length - 1) - 1).bit_length()
+    e = noise[..., 1:].to(torch.float64)
+    spectrum = torch.fft.rfft(e, n=n_fft) * torch.fft.rfft(kernel, n=n_fft)
+    conv = torch.fft.irfft(spectrum, n=n_fft)[..., : length - 1]
+    x = torch.cat([torch.zeros_like(noise[..., :1], dtype=torch.float64), conv], dim=-1)
+    x = x + powers * noise[..., :1].to(torch.float64)
+    return x.to(noise.dtype)
 
 
 def dilations_for(receptive_field: int) -> list[int]:
@@ -81,8 +112,15 @@ class TCNGenerator(nn.Module):
     hidden : int, default 32
         Channels of every block.
     receptive_field : int, default 127
-        Noise steps that one output step sees (>= 2); also the longest lag with
-        any dependence in generated paths, plus one.
+        Noise steps that one output step sees (>= 2). Without ``memory``, also the
+        longest lag with any dependence in generated paths, plus one.
+    memory : tuple of float, default ()
+        Time constants (in steps) of extra, slowly varying noise channels: each is
+        a stationary AR(1) process with autocorrelation ``exp(-lag / timescale)``
+        (see :func:`ar1_filter`), computed from the last ``len(memory)`` channels of
+        the input noise. They carry dependence past the receptive field, the way a
+        latent volatility state does: the TCN can map them to the level of
+        volatility, so clustering persists over hundreds of steps.
 
     Examples
     --------
@@ -97,12 +135,19 @@ class TCNGenerator(nn.Module):
         n_assets: int = 1,
         hidden: int = 32,
         receptive_field: int = 127,
+        memory: tuple = (),
     ):
         super().__init__()
-        self.noise_channels, self.n_assets, self.hidden = noise_channels, n_assets, hidden
+        memory = tuple(float(t) for t in memory)
+        if any(not (math.isfinite(t) and t > 0) for t in memory):
+            raise ValueError(f"memory time constants must be positive numbers, got {memory}")
+        self.memory = memory
+        self.fast_channels = noise_channels
+        self.noise_channels = noise_channels + len(memory)
+        self.n_assets, self.hidden = n_assets, hidden
         self.dilations = dilations_for(receptive_field)
         self.receptive_field = 1 + sum(self.dilations)
-        self.input = nn.Conv1d(noise_channels, hidden, kernel_size=1)
+        self.input = nn.Conv1d(self.noise_channels, hidden, kernel_size=1)
         self.blocks = nn.ModuleList(_Block(hidden, d, False, "prelu") for d in self.dilations)
         self.act = nn.PReLU(hidden)
         self.output = nn.Conv1d(hidden, n_assets, kernel_size=1)
@@ -141,6 +186,9 @@ class TCNGenerator(nn.Module):
                 f"noise must be at least receptive_field = {self.receptive_field} steps long, "
                 f"got {noise.shape[-1]}"
             )
+        if self.memory:
+            fast, slow = noise[:, : self.fast_channels], noise[:, self.fast_channels :]
+            noise = torch.cat([fast, ar1_filter(slow, self.memory)], dim=1)
         h = self.input(noise)
         skips = None
         for block in self.blocks:
