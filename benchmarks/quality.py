@@ -9,6 +9,8 @@ for 2009-2018, the GARCH(1,1) row of the Quant GANs paper next to ours.
     python benchmarks/quality.py                          # WGAN budget 120 s, 500 paths
     python benchmarks/quality.py --output quality.html    # also the HTML reports
     python benchmarks/quality.py --quick                  # smoke run: 5 s budget, 50 paths
+    python benchmarks/quality.py --models wgan,wgan-tcn,garch-t,gjr-t,bootstrap \
+        --wgan-budget 300 --seeds 0,1,2                   # issue 8's table with its spread
 
 Times are wall-clock on whatever machine runs it; compare them only within one run.
 """
@@ -168,6 +170,9 @@ def main(argv: list[str] | None = None) -> dict[str, Report]:
                         help="paths sampled per model (default 500; 50 with --quick)")  # fmt: skip
     parser.add_argument("--period", choices=[*PERIODS, "both"], default="both")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default=None,
+                        help="comma list of seeds, e.g. 0,1,2: one table per seed, then the "
+                        "spread (mean [min, max]) of every distance row")  # fmt: skip
     parser.add_argument("--models", default=DEFAULT_MODELS,
                         help=f"comma list of {', '.join(MODELS)} (default {DEFAULT_MODELS})")  # fmt: skip
     parser.add_argument("--classifier-scores", action="store_true",
@@ -182,6 +187,7 @@ def main(argv: list[str] | None = None) -> dict[str, Report]:
     if args.n_paths is None:
         args.n_paths = 50 if args.quick else 500
 
+    seeds = [args.seed] if args.seeds is None else [int(x) for x in args.seeds.split(",")]
     returns = qg.log_returns(qg.load_sp500())
     periods = list(PERIODS) if args.period == "both" else [args.period]
     print(f"quantgan {qg.__version__}, python {sys.version.split()[0]}, numpy {np.__version__}")
@@ -189,12 +195,39 @@ def main(argv: list[str] | None = None) -> dict[str, Report]:
     reports = {}
     for label in periods:
         first, last = PERIODS[label]
-        output = args.output
-        if output is not None and len(periods) > 1:
-            output = output.with_name(f"{output.stem}-{label}{output.suffix}")
-        reports[label] = run_period(label, returns.loc[first:last], args, output)
+        for seed in seeds:
+            args.seed = seed
+            output = args.output
+            if output is not None and (len(periods) > 1 or len(seeds) > 1):
+                output = output.with_name(f"{output.stem}-{label}-seed{seed}{output.suffix}")
+            if len(seeds) > 1:
+                print(f"\n# seed {seed}")
+            reports[label, seed] = run_period(label, returns.loc[first:last], args, output)
+        if len(seeds) > 1:
+            print(f"\n## S&P 500 {label}: spread over seeds {seeds}\n")
+            print(spread({s: reports[label, s] for s in seeds}))
     print(f"\ntotal wall time {time.perf_counter() - start:.0f} s")
+    if len(seeds) == 1:
+        return {label: reports[label, seeds[0]] for label in periods}
     return reports
+
+
+def spread(reports: dict[int, Report]) -> str:
+    """Mean [min, max] over seeds of every distance row, per model (a markdown table)."""
+    frames = {seed: r.to_frame() for seed, r in reports.items()}
+    first = next(iter(frames.values()))
+    rows = [m for m in first.index if m.startswith(("emd_", "acf_", "leverage"))]
+    models = [c for c in first.columns if c != "real"]
+    cells = {}
+    for model in models:
+        values = pd.DataFrame({seed: f.loc[rows, model] for seed, f in frames.items()}).astype(
+            float
+        )
+        cells[model] = [
+            f"{v.mean():.4g} [{v.min():.4g}, {v.max():.4g}]" for _, v in values.iterrows()
+        ]
+    table = pd.DataFrame(cells, index=pd.Index(rows, name="metric"))
+    return markdown(table)
 
 
 if __name__ == "__main__":

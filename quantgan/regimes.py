@@ -959,7 +959,7 @@ class _LatentSearch:
                 out.append(gen(chunk).transpose(1, 2).cpu().numpy().astype(np.float64))
         self.used += len(z)
         returns, _ = self.aug.scaler_.inverse_transform(np.concatenate(out))
-        return returns  # (n, window, n_assets)
+        return returns + getattr(self.aug, "drift_", 0.0)  # (n, window, n_assets)
 
     def window_scores(self, x: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", over="ignore"):
@@ -1013,7 +1013,7 @@ class _LatentSearch:
             self._fail(n_paths, n_found, math.exp(log_p))
 
     def run(self, n_paths, n_timesteps, levels):
-        d, w = self.aug.latent_dim, self.window
+        d, w = self.aug.generator_.latent_dim, self.window
         n = self.population
         z = self.rng.standard_normal((n, d))
         x = self.generate(z)

@@ -263,7 +263,7 @@ def test_sp500_done_criterion(sp500_returns):
 
 # -- generator="tcn" ------------------------------------------------------------------
 
-TCN_TINY = dict(generator="tcn", receptive_field=15, window=40, latent_dim=3)
+TCN_TINY = dict(generator="tcn", receptive_field=15, window=40, latent_dim=3, memory=())
 
 
 def tiny_tcn(**kw):
@@ -495,9 +495,9 @@ def test_long_path_score_sees_scale_and_clustering():
     real = (0.01 * vol * rng.standard_normal(n))[:, None]
     windows = np.lib.stride_tricks.sliding_window_view(real[:, 0], 50)[::10, :, None]
 
-    def score_for(paths):
+    def score_for(paths, center=False):
         return augmenters.StylizedFactScore(
-            windows, lambda x: x, series=real, long_paths=lambda: paths
+            windows, lambda x: x, series=real, long_paths=lambda: paths, center=center
         ).long_path_terms()
 
     same_law = np.stack(
@@ -510,7 +510,29 @@ def test_long_path_score_sees_scale_and_clustering():
     )[:, :, None]
     iid = rng.standard_normal((8, n, 1)) * real.std()
     assert score_for(same_law) < score_for(iid)
-    assert score_for(3 * same_law) - score_for(same_law) == pytest.approx(np.log(3), rel=0.05)
+    # 3x the scale: the |log std ratio| term alone adds log(3), the W1 terms more.
+    assert score_for(3 * same_law) - score_for(same_law) > np.log(3)
+    # A drift costs through the 20-step sums, unless center=True (match_mean removes it).
+    drifted = same_law + 0.2 * real.std()
+    assert score_for(drifted) > score_for(same_law) + 0.5
+    assert score_for(drifted, center=True) == pytest.approx(score_for(same_law, center=True))
     assert score_for(np.full((8, n, 1), np.nan)) == np.inf
     with pytest.raises(ValueError, match="needs the real series"):
         augmenters.StylizedFactScore(windows, lambda x: x, long_paths=lambda: iid)
+
+
+def test_per_generator_defaults_resolve_and_are_saved_resolved(tmp_path):
+    x = np.random.default_rng(0).standard_normal(300) * 0.01
+    params = {**TINY, "latent_dim": None, "n_critic": None, "window": 40, "receptive_field": 15}
+    tcn = qg.WGANAugmenter(**{**params, "generator": "tcn", "max_steps": 2}).fit(x)
+    assert tcn.get_params()["latent_dim"] is None  # sklearn: parameters are untouched
+    assert tcn.generator_.tcn.fast_channels == 3
+    assert tcn.generator_.tcn.memory == (16.0, 64.0, 256.0)
+    conv = qg.WGANAugmenter(**{**params, "max_steps": 2}).fit(x)
+    assert conv.generator_.latent_dim == 50
+    saved = qg.WGANAugmenter.load(tcn.save(tmp_path / "tcn.safetensors")).get_params()
+    assert (saved["latent_dim"], saved["optimizer"], saved["n_critic"]) == (3, "adam", 2)
+    assert (saved["lipschitz"], tuple(saved["memory"])) == ("gp", (16.0, 64.0, 256.0))
+    saved = qg.WGANAugmenter.load(conv.save(tmp_path / "conv.safetensors")).get_params()
+    assert (saved["latent_dim"], saved["optimizer"], saved["n_critic"]) == (50, "rmsprop", 5)
+    assert (saved["lipschitz"], tuple(saved["memory"])) == ("sn+gp", ())

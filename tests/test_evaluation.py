@@ -331,3 +331,21 @@ def test_quality_benchmark_model_choice(capsys):
     assert "Quant GANs GARCH(1,1)" not in printed  # needs the WGAN and both GARCH rows
     with pytest.raises(SystemExit, match="unknown model 'arima'"):
         quality.main(["--quick", "--models", "arima"])
+
+
+def test_quality_benchmark_spread_over_seeds(capsys):
+    spec = importlib.util.spec_from_file_location("quality", ROOT / "benchmarks" / "quality.py")
+    quality = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quality)
+    argv = ["--quick", "--period", "2009-2018", "--n-paths", "20",
+            "--models", "bootstrap,gaussian", "--seeds", "0,1"]  # fmt: skip
+    reports = quality.main(argv)
+    assert set(reports) == {("2009-2018", 0), ("2009-2018", 1)}
+    printed = capsys.readouterr().out
+    assert "spread over seeds [0, 1]" in printed
+    # The spread row of the Gaussian's emd_1: mean [min, max] of the two seeds' values.
+    values = [reports["2009-2018", s].to_frame().at["emd_1", "Gaussian"] for s in (0, 1)]
+    expected = f"{np.mean(values):.4g} [{min(values):.4g}, {max(values):.4g}]"
+    spread = printed.split("spread over seeds")[1]
+    row = next(line for line in spread.splitlines() if line.startswith("| emd_1 |"))
+    assert expected in row

@@ -170,3 +170,35 @@ def test_memory_carries_dependence_past_the_receptive_field():
 def test_memory_must_be_positive():
     with pytest.raises(ValueError, match="positive numbers"):
         TCNGenerator(3, 1, 8, receptive_field=9, memory=(0,))
+
+
+def test_magnitude_critic_sees_x_and_abs_x():
+    torch.manual_seed(0)
+    c = TCNCritic(window=64, n_assets=2, hidden=8, receptive_field=31, lipschitz="gp",
+                  magnitude=True)  # fmt: skip
+    assert c.input.in_channels == 4
+    x = torch.randn(6, 2, 64)
+    assert c(x).shape == (6,)
+    # |x| is an input: a critic of (x, |x|) can tell x from -x only through its x part;
+    # zero that part's weights and flipping the sign changes nothing.
+    with torch.no_grad():
+        c.input.weight[:, :2] = 0
+    torch.testing.assert_close(c(x), c(-x))
+    gp, norm = gradient_penalty(c, x, torch.randn(6, 2, 64))
+    assert torch.isfinite(gp) and norm.item() > 0
+
+
+def test_memory_log_volatility_factor_scales_the_output():
+    from quantgan.nn.tcn import ar1_filter
+
+    g = TCNGenerator(2, 1, 8, receptive_field=9, memory=(50.0, 200.0)).eval()
+    assert g.log_vol.weight.shape == (1, 2, 1)
+    noise = torch.randn(4, 4, 200 + 8)
+    with torch.no_grad():
+        out = g(noise)
+        g.log_vol.weight.zero_()
+        flat = g(noise)
+    slow = ar1_filter(noise[:, 2:], (50.0, 200.0))[..., -200:]
+    w = torch.full((2,), 0.5 / np.sqrt(2))  # the documented start: log-vol std ~0.5
+    factor = torch.exp(torch.einsum("k,bkt->bt", w, slow))[:, None]
+    torch.testing.assert_close(out, flat * factor, rtol=1e-4, atol=1e-6)

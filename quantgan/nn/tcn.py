@@ -35,6 +35,8 @@ from torch import nn
 from quantgan.nn.lipschitz import LIPSCHITZ_METHODS, spectral_norm
 
 _SLOPE = 0.2
+#: Gain on the log-volatility weights of a TCN with memory (see TCNGenerator).
+_LOG_VOL_GAIN = 10.0
 
 
 def ar1_filter(noise: torch.Tensor, timescales) -> torch.Tensor:
@@ -119,8 +121,11 @@ class TCNGenerator(nn.Module):
         a stationary AR(1) process with autocorrelation ``exp(-lag / timescale)``
         (see :func:`ar1_filter`), computed from the last ``len(memory)`` channels of
         the input noise. They carry dependence past the receptive field, the way a
-        latent volatility state does: the TCN can map them to the level of
-        volatility, so clustering persists over hundreds of steps.
+        latent volatility state does. They enter the TCN like the other noise
+        channels and, through a learned linear map, a log-volatility factor that
+        multiplies the output: ``out_t = tcn_t * exp(w . slow_t)``, a stochastic
+        volatility with the autocorrelations of a sum of AR(1) processes, so
+        volatility clustering persists over hundreds of steps.
 
     Examples
     --------
@@ -151,6 +156,14 @@ class TCNGenerator(nn.Module):
         self.blocks = nn.ModuleList(_Block(hidden, d, False, "prelu") for d in self.dilations)
         self.act = nn.PReLU(hidden)
         self.output = nn.Conv1d(hidden, n_assets, kernel_size=1)
+        if memory:
+            # log-volatility = (gain * w) . slow state: a stochastic-volatility factor
+            # multiplied onto the output. The gain lets Adam move the weights at a
+            # useful speed; the start gives a log-volatility std of about 0.5 (daily
+            # equity returns: 0.5-0.6) spread over the time constants.
+            self.log_vol = nn.Conv1d(len(memory), n_assets, kernel_size=1, bias=False)
+            with torch.no_grad():
+                self.log_vol.weight.fill_(0.5 / math.sqrt(len(memory)) / _LOG_VOL_GAIN)
         self._calibrate()
 
     @torch.no_grad()
@@ -186,16 +199,21 @@ class TCNGenerator(nn.Module):
                 f"noise must be at least receptive_field = {self.receptive_field} steps long, "
                 f"got {noise.shape[-1]}"
             )
+        slow = None
         if self.memory:
             fast, slow = noise[:, : self.fast_channels], noise[:, self.fast_channels :]
-            noise = torch.cat([fast, ar1_filter(slow, self.memory)], dim=1)
+            slow = ar1_filter(slow, self.memory)
+            noise = torch.cat([fast, slow], dim=1)
         h = self.input(noise)
         skips = None
         for block in self.blocks:
             h, y = block(h)
             y = y[..., -length:]
             skips = y if skips is None else skips + y
-        return self.output(self.act(skips))
+        out = self.output(self.act(skips))
+        if slow is not None and getattr(self, "log_vol", None) is not None:
+            out = out * torch.exp(_LOG_VOL_GAIN * self.log_vol(slow[..., -length:]))
+        return out
 
 
 class TCNWindowGenerator(nn.Module):
@@ -240,6 +258,7 @@ class TCNCritic(nn.Module):
         hidden: int = 32,
         receptive_field: int = 127,
         lipschitz: str = "sn+gp",
+        magnitude: bool = False,
     ):
         super().__init__()
         if lipschitz not in LIPSCHITZ_METHODS:
@@ -254,16 +273,20 @@ class TCNCritic(nn.Module):
         def wrap(layer: nn.Module) -> nn.Module:
             return spectral_norm(layer) if sn else layer
 
-        self.input = wrap(nn.Conv1d(n_assets, hidden, kernel_size=1))
+        self.magnitude = magnitude
+        inputs = 2 * n_assets if magnitude else n_assets
+        self.input = wrap(nn.Conv1d(inputs, hidden, kernel_size=1))
         self.blocks = nn.ModuleList(_Block(hidden, d, sn, "leaky") for d in self.dilations)
         self.act = nn.LeakyReLU(_SLOPE)
         self.head = nn.Sequential(wrap(nn.Linear(2 * hidden, hidden)), self.act)
         self.out = wrap(nn.Linear(hidden, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        length = x.shape[-1] - self.receptive_field + 1
+        if self.magnitude:
+            x = torch.cat([x, x.abs()], dim=1)
         h = self.input(x)
         skips = None
-        length = x.shape[-1] - self.receptive_field + 1
         for block in self.blocks:
             h, y = block(h)
             y = y[..., -length:]
