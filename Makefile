@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 PIP     = $(BIN)/python -m pip install --constraint constraints.txt
 STAMP   = $(VENV)/.quantgan-installed
-DEMO_BUDGET ?= 120
+DEMO_BUDGET ?= 300
 
 .PHONY: install demo test test-slow lint bench clean
 

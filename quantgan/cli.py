@@ -51,6 +51,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     returns = _load_returns(args.data, args.column)
     aug = qg.WGANAugmenter(
         window=args.window,
+        generator=args.generator,
         time_budget=args.time_budget,
         max_steps=args.max_steps,
         random_state=args.seed,
@@ -250,8 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--time-budget",
         type=float,
-        default=120.0,
-        help="WGAN training time in seconds (default 120)",
+        default=300.0,
+        help="WGAN training time in seconds (default 300)",
     )
     demo.add_argument("--n-paths", type=int, default=200, help="paths per model (default 200)")
     demo.add_argument("--seed", type=int, default=0)
@@ -316,14 +317,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--column", default=None, help="price column of the CSV (default Adj Close, else Close)"
     )
     fit.add_argument("--output", required=True, help="model file, e.g. model.safetensors")
-    fit.add_argument("--time-budget", type=float, default=120.0, help="seconds (default 120)")
+    fit.add_argument("--time-budget", type=float, default=300.0, help="seconds (default 300)")
+    fit.add_argument(
+        "--generator", default="tcn", choices=["tcn", "conv"], help="the model (default tcn)"
+    )
     fit.add_argument(
         "--max-steps",
         type=int,
         default=None,
         help="generator steps (a reproducible alternative to the time budget)",
     )
-    fit.add_argument("--window", type=int, default=None, help="window length (default 100)")
+    fit.add_argument(
+        "--window",
+        type=int,
+        default=None,
+        help="training window (default 2 x receptive field = 254 for tcn, 100 for conv)",
+    )
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(func=cmd_fit)

@@ -16,6 +16,7 @@ from quantgan import augmenters
 from quantgan.base import DataWarning
 
 TINY = dict(
+    generator="conv",
     window=20,
     hidden=8,
     latent_dim=8,
@@ -258,7 +259,10 @@ def test_sp500_done_criterion(sp500_returns):
     assert paths.shape == (5030, 1000)
     assert paths.index.equals(sp500_returns.index)
     assert np.isfinite(paths.to_numpy()).all()
-    pd.testing.assert_frame_equal(paths.iloc[:, :3], aug.sample(3))
+    # The same noise stream; the TCN's float32 kernels round differently per batch size.
+    pd.testing.assert_frame_equal(
+        paths.iloc[:, :3], aug.sample(3), check_exact=False, rtol=1e-5, atol=1e-7
+    )
 
 
 # -- generator="tcn" ------------------------------------------------------------------
@@ -406,7 +410,7 @@ def test_tcn_is_an_sklearn_parameter():
     aug = qg.WGANAugmenter(generator="tcn", receptive_field=255)
     assert clone(aug).get_params()["generator"] == "tcn"
     assert clone(aug).get_params()["receptive_field"] == 255
-    assert qg.WGANAugmenter().get_params()["generator"] == "conv"
+    assert qg.WGANAugmenter().get_params()["generator"] == "tcn"
 
 
 @pytest.mark.slow

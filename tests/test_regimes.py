@@ -52,6 +52,7 @@ def augmenters(returns) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         wgan = qg.WGANAugmenter(
+            generator="conv",
             window=20,
             hidden=8,
             latent_dim=8,
