@@ -14,7 +14,7 @@ The heavy names (torch, scikit-learn, arch) are imported on first use, so that
 
 from importlib import import_module
 
-from quantgan.data import download, load_sp500, log_returns, read_csv
+from quantgan.data import download, load_nasdaq, load_sp500, log_returns, read_csv
 
 __version__ = "0.1.0.dev0"
 
@@ -41,6 +41,7 @@ __all__ = [
     "__version__",
     "download",
     "evaluate",
+    "load_nasdaq",
     "load_sp500",
     "log_returns",
     "ohlcv_from_returns",

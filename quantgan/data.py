@@ -70,6 +70,25 @@ def load_sp500() -> pd.DataFrame:
     return _canonical_columns(frame)
 
 
+def load_nasdaq() -> pd.DataFrame:
+    """Daily NASDAQ Composite bars, 1999-01-04 to 2018-12-31, bundled with ``arch``.
+
+    The same dates as :func:`load_sp500`: a second real series, offline, for models of
+    several assets at once.
+
+    Examples
+    --------
+    >>> prices = load_nasdaq()
+    >>> prices.shape, bool(prices.index.equals(load_sp500().index))
+    ((5031, 6), True)
+    """
+    from arch.data import nasdaq
+
+    frame = nasdaq.load().copy()
+    frame.index = pd.DatetimeIndex(frame.index, name="Date")
+    return _canonical_columns(frame)
+
+
 def _validate_dates(index: pd.DatetimeIndex, source: str) -> None:
     if index.hasnans:
         raise ValueError(f"{source} has {int(index.isna().sum())} unparseable or missing dates")

@@ -116,3 +116,12 @@ def test_download_without_yfinance_says_how_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "yfinance", None)
     with pytest.raises(ImportError, match=r"quantgan\[yfinance\]"):
         data.download("SPY", cache_dir=tmp_path)
+
+
+def test_load_nasdaq_is_a_second_bundled_series_on_the_same_dates():
+    nasdaq, sp500 = qg.load_nasdaq(), qg.load_sp500()
+    assert list(nasdaq.columns) == ["Open", "High", "Low", "Close", "Adj Close", "Volume"]
+    assert nasdaq.index.equals(sp500.index) and nasdaq.index.name == "Date"
+    both = pd.DataFrame({"sp500": qg.log_returns(sp500), "nasdaq": qg.log_returns(nasdaq)})
+    # Two US equity indices: strongly but not perfectly correlated daily returns.
+    assert 0.8 < both.corr().iloc[0, 1] < 0.95

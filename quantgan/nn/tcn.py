@@ -16,6 +16,16 @@ Convolutions are unpadded ("valid"), so each block shortens the sequence by its
 dilation and the receptive field is ``1 + sum(dilations)``; the last dilation is
 trimmed so that the receptive field is exactly the one asked for.
 
+With ``memory`` (time constants in steps), extra noise channels are filtered into
+stationary AR(1) processes (:func:`ar1_filter`, exact and FFT-based) that enter the
+TCN like the other noise and drive a log-volatility factor multiplied onto the
+output: ``out_t = tcn_t * exp(w . slow_t)``. That is a latent stochastic volatility
+whose autocorrelation is a sum of exponentials (16, 64, 256 days by default in
+:class:`quantgan.WGANAugmenter`), so volatility clustering reaches past the receptive
+field. The critic must see magnitudes for the generator to learn it:
+``TCNCritic(magnitude=True)`` scores ``(x, |x|)`` (measured in docs/model.md: with
+``x`` alone, training removed the clustering the factor started with).
+
 Initialisation follows :mod:`quantgan.nn.conv` (measured there): zero biases and
 an output layer rescaled to unit output standard deviation across noise draws.
 
@@ -249,6 +259,8 @@ class TCNCritic(nn.Module):
     generator can produce. ``lipschitz`` containing ``"sn"`` puts spectral
     normalisation on every convolution and linear layer (as :class:`ConvCritic`);
     activations are LeakyReLU (1-Lipschitz; PReLU's learned slope is not bounded).
+    ``magnitude=True`` feeds ``(x, |x|)`` instead of ``x`` (``|x|`` is 1-Lipschitz, so
+    the gradient penalty still applies; volatility becomes a linear feature).
     """
 
     def __init__(
