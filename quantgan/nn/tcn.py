@@ -221,7 +221,7 @@ class TCNGenerator(nn.Module):
             y = y[..., -length:]
             skips = y if skips is None else skips + y
         out = self.output(self.act(skips))
-        if slow is not None and getattr(self, "log_vol", None) is not None:
+        if slow is not None:
             out = out * torch.exp(_LOG_VOL_GAIN * self.log_vol(slow[..., -length:]))
         return out
 
