@@ -54,6 +54,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         generator=args.generator,
         time_budget=args.time_budget,
         max_steps=args.max_steps,
+        validation_fraction=args.validation_fraction,
         random_state=args.seed,
         verbose=not args.quiet,
     )
@@ -332,6 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="training window (default 2 x receptive field = 254 for tcn, 100 for conv)",
+    )
+    fit.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=None,
+        help="hold out this last share of the history to pick the checkpoint (e.g. 0.2)",
     )
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -76,12 +76,15 @@ def test_fit_from_csv_with_column(tmp_path):
                 "1",
                 "--window",
                 "20",
+                "--validation-fraction",
+                "0.2",
                 "--quiet",
             ]
         )
         == 0
     )
-    assert qg.WGANAugmenter.load(model).n_timesteps_ == 299
+    loaded = qg.WGANAugmenter.load(model)
+    assert loaded.n_timesteps_ == 299 and loaded.n_validation_ == 60
 
 
 def test_errors_are_reported_not_raised(tmp_path, capsys):

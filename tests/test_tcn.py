@@ -202,3 +202,28 @@ def test_memory_log_volatility_factor_scales_the_output():
     w = torch.full((2,), 0.5 / np.sqrt(2))  # the documented start: log-vol std ~0.5
     factor = torch.exp(torch.einsum("k,bkt->bt", w, slow))[:, None]
     torch.testing.assert_close(out, flat * factor, rtol=1e-4, atol=1e-6)
+
+
+def test_asset_memory_gives_each_asset_its_own_volatility():
+    torch.manual_seed(0)
+    kw = dict(receptive_field=9, memory=(50.0, 200.0))
+    shared = TCNGenerator(2, 2, 8, **kw).eval()
+    own = TCNGenerator(2, 2, 8, asset_memory=True, **kw).eval()
+    assert shared.noise_channels == 2 + 2 and own.noise_channels == 2 + 2 * 3
+    # Same start log-volatility std (0.5) per asset; asset 0 does not load on
+    # asset 1's own channels.
+    w_shared, w_own = (10.0 * g.log_vol.weight[..., 0] for g in (shared, own))
+    torch.testing.assert_close(w_own.pow(2).sum(1), w_shared.pow(2).sum(1))
+    torch.testing.assert_close(w_own.pow(2).sum(1), torch.full((2,), 0.25))
+    assert (w_own[0, 4:] == 0).all() and (w_own[1, 2:4] == 0).all()
+
+    # On long paths, the assets' volatilities co-move less with their own channels.
+    def vol_corr(g):
+        with torch.no_grad():
+            x = g(torch.randn(8, g.noise_channels, 4000 + 8)).numpy()
+        v = np.log(np.lib.stride_tricks.sliding_window_view(np.abs(x), 20, axis=-1).mean(-1))
+        return np.mean([np.corrcoef(v[i, 0], v[i, 1])[0, 1] for i in range(8)])
+
+    assert vol_corr(own) < vol_corr(shared) - 0.2
+    # One asset: nothing changes.
+    assert TCNGenerator(2, 1, 8, asset_memory=True, **kw).noise_channels == 4

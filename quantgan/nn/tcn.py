@@ -136,6 +136,15 @@ class TCNGenerator(nn.Module):
         multiplies the output: ``out_t = tcn_t * exp(w . slow_t)``, a stochastic
         volatility with the autocorrelations of a sum of AR(1) processes, so
         volatility clustering persists over hundreds of steps.
+    asset_memory : bool, default False
+        With ``memory`` and several assets: one set of slow channels shared by all
+        assets (a market volatility) plus one set per asset (its own volatility), so
+        ``len(memory) * (1 + n_assets)`` slow channels. Each asset's log-volatility
+        starts with half its variance from the shared set and half from its own
+        (log-volatility correlation 0.5 between assets) and training moves the mix.
+        Without it every asset's volatility is driven by the same slow channels
+        (measured on S&P 500 + NASDAQ: 20-day volatility co-movement 0.94 against
+        0.84 real, docs/model.md).
 
     Examples
     --------
@@ -151,14 +160,18 @@ class TCNGenerator(nn.Module):
         hidden: int = 32,
         receptive_field: int = 127,
         memory: tuple = (),
+        asset_memory: bool = False,
     ):
         super().__init__()
         memory = tuple(float(t) for t in memory)
         if any(not (math.isfinite(t) and t > 0) for t in memory):
             raise ValueError(f"memory time constants must be positive numbers, got {memory}")
         self.memory = memory
+        self.asset_memory = bool(asset_memory and memory and n_assets > 1)
+        # Time constant of every slow channel: the shared set, then one set per asset.
+        self._timescales = memory * (1 + n_assets) if self.asset_memory else memory
         self.fast_channels = noise_channels
-        self.noise_channels = noise_channels + len(memory)
+        self.noise_channels = noise_channels + len(self._timescales)
         self.n_assets, self.hidden = n_assets, hidden
         self.dilations = dilations_for(receptive_field)
         self.receptive_field = 1 + sum(self.dilations)
@@ -171,9 +184,20 @@ class TCNGenerator(nn.Module):
             # multiplied onto the output. The gain lets Adam move the weights at a
             # useful speed; the start gives a log-volatility std of about 0.5 (daily
             # equity returns: 0.5-0.6) spread over the time constants.
-            self.log_vol = nn.Conv1d(len(memory), n_assets, kernel_size=1, bias=False)
+            k = len(memory)
+            self.log_vol = nn.Conv1d(len(self._timescales), n_assets, kernel_size=1, bias=False)
             with torch.no_grad():
-                self.log_vol.weight.fill_(0.5 / math.sqrt(len(memory)) / _LOG_VOL_GAIN)
+                start = 0.5 / math.sqrt(k) / _LOG_VOL_GAIN
+                if self.asset_memory:
+                    # Half the log-variance shared, half the asset's own; none from
+                    # the other assets' own channels.
+                    self.log_vol.weight.zero_()
+                    self.log_vol.weight[:, :k] = start / math.sqrt(2)
+                    for a in range(n_assets):
+                        own = slice(k * (1 + a), k * (2 + a))
+                        self.log_vol.weight[a, own] = start / math.sqrt(2)
+                else:
+                    self.log_vol.weight.fill_(start)
         self._calibrate()
 
     @torch.no_grad()
@@ -212,7 +236,7 @@ class TCNGenerator(nn.Module):
         slow = None
         if self.memory:
             fast, slow = noise[:, : self.fast_channels], noise[:, self.fast_channels :]
-            slow = ar1_filter(slow, self.memory)
+            slow = ar1_filter(slow, self._timescales)
             noise = torch.cat([fast, slow], dim=1)
         h = self.input(noise)
         skips = None
