@@ -58,8 +58,9 @@ def _torch_threads(n: int | None):
 
 _FORMAT = "quantgan.WGANAugmenter"
 #: Version 2 added generator="tcn", version 3 the parameters ``memory`` and
-#: ``match_mean`` and the fitted ``drift_``, version 4 ``validation_fraction`` and the
-#: fitted ``n_validation_``. Files of every older version load; older releases reject
+#: ``match_mean`` and the fitted ``drift_``, version 4 ``validation_fraction``, the
+#: fitted ``n_validation_`` and the TCN's ``asset_memory`` / ``slow_input`` (absent:
+#: the earlier shared channels and AR(1) levels in the body). Files of every older version load; older releases reject
 #: newer files with "upgrade quantgan" (their constructor would not know the new
 #: parameters).
 _FORMAT_VERSION = 4
@@ -595,9 +596,10 @@ class WGANAugmenter(BaseAugmenter):
         windows = model_space if self.windowed_ else sliding_windows(model_space, self.window_)
         real_returns = held_out if self.windowed_ else sliding_windows(held_out, self.window_)
 
-        # Several assets: shared and per-asset volatility channels (files before
-        # format version 4 had shared channels only; load() says which).
-        self._asset_memory = True
+        # Several assets: shared and per-asset volatility channels; the TCN body sees
+        # the slow channels' innovations. Older files had shared channels and the
+        # AR(1) levels in the body; load() says which.
+        self._asset_memory, self._slow_input = True, "innovations"
         with _torch_threads(self._threads()):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
@@ -725,6 +727,7 @@ class WGANAugmenter(BaseAugmenter):
                 rf,
                 memory,
                 asset_memory=self._asset_memory,
+                slow_input=self._slow_input,
             )
             gen = TCNWindowGenerator(tcn, self.window_)
             critic_rf = self.window_ if memory else rf
@@ -874,6 +877,7 @@ class WGANAugmenter(BaseAugmenter):
             "drift_": [float(d) for d in self.drift_],
             "n_validation_": int(self.n_validation_),
             "asset_memory": bool(self._asset_memory),
+            "slow_input": self._slow_input,
         }
         meta = {
             "format": _FORMAT,
@@ -936,6 +940,7 @@ class WGANAugmenter(BaseAugmenter):
         self.drift_ = np.asarray(fitted.get("drift_", [0.0] * self.n_assets_), dtype=float)
         self.n_validation_ = int(fitted.get("n_validation_", 0))
         self._asset_memory = bool(fitted.get("asset_memory", False))
+        self._slow_input = str(fitted.get("slow_input", "state"))
         if self.generator not in _GENERATORS:
             raise ValueError(f"{str(path)!r} names an unknown generator {self.generator!r}")
         with torch.random.fork_rng(devices=[]):  # init draws must not move the user's RNG

@@ -227,3 +227,24 @@ def test_asset_memory_gives_each_asset_its_own_volatility():
     assert vol_corr(own) < vol_corr(shared) - 0.2
     # One asset: nothing changes.
     assert TCNGenerator(2, 1, 8, asset_memory=True, **kw).noise_channels == 4
+
+
+def test_tcn_body_sees_slow_innovations_not_levels():
+    rf = 9
+    noise = torch.randn(1, 3, 300 + rf - 1)
+    bumped = noise.clone()
+    bumped[0, 2, 0] += 5.0  # the slow channel's first innovation
+    gaps = {}
+    for slow_input in ("innovations", "state"):
+        torch.manual_seed(0)
+        g = TCNGenerator(2, 1, 8, receptive_field=rf, memory=(100.0,), slow_input=slow_input)
+        g.eval()
+        with torch.no_grad():
+            g.log_vol.weight.zero_()  # the body alone
+            gaps[slow_input] = (g(bumped) - g(noise)).abs()[0, 0]
+    # Innovations: like any noise, the bump reaches the first output only.
+    assert gaps["innovations"][0] > 0 and gaps["innovations"][1:].max() == 0
+    # Levels: it persists in the AR(1) state, and so in the body's output.
+    assert gaps["state"][200:].min() > 0
+    with pytest.raises(ValueError, match="slow_input must be"):
+        TCNGenerator(2, 1, 8, receptive_field=rf, memory=(100.0,), slow_input="levels")

@@ -17,9 +17,11 @@ dilation and the receptive field is ``1 + sum(dilations)``; the last dilation is
 trimmed so that the receptive field is exactly the one asked for.
 
 With ``memory`` (time constants in steps), extra noise channels are filtered into
-stationary AR(1) processes (:func:`ar1_filter`, exact and FFT-based) that enter the
-TCN like the other noise and drive a log-volatility factor multiplied onto the
-output: ``out_t = tcn_t * exp(w . slow_t)``. That is a latent stochastic volatility
+stationary AR(1) processes (:func:`ar1_filter`, exact and FFT-based) that drive a
+log-volatility factor multiplied onto the output: ``out_t = tcn_t * exp(w . slow_t)``,
+while the TCN body sees the channels' white innovations (``slow_input``), so that a
+return can move with the state's innovation but not follow its level (which made
+spurious momentum). That is a latent stochastic volatility
 whose autocorrelation is a sum of exponentials (16, 64, 256 days by default in
 :class:`quantgan.WGANAugmenter`), so volatility clustering reaches past the receptive
 field. The critic must see magnitudes for the generator to learn it:
@@ -131,11 +133,21 @@ class TCNGenerator(nn.Module):
         a stationary AR(1) process with autocorrelation ``exp(-lag / timescale)``
         (see :func:`ar1_filter`), computed from the last ``len(memory)`` channels of
         the input noise. They carry dependence past the receptive field, the way a
-        latent volatility state does. They enter the TCN like the other noise
-        channels and, through a learned linear map, a log-volatility factor that
-        multiplies the output: ``out_t = tcn_t * exp(w . slow_t)``, a stochastic
-        volatility with the autocorrelations of a sum of AR(1) processes, so
-        volatility clustering persists over hundreds of steps.
+        latent volatility state does: through a learned linear map, they make a
+        log-volatility factor that multiplies the output, ``out_t = tcn_t *
+        exp(w . slow_t)`` (their innovations also enter the TCN, see
+        ``slow_input``): a stochastic volatility with the autocorrelations of a sum
+        of AR(1) processes, so volatility clustering persists over hundreds of steps.
+    slow_input : {"innovations", "state"}, default "innovations"
+        What the TCN body receives from the slow channels. "innovations": their
+        white-noise innovations, so the volatility *level* reaches the output only
+        through the log-volatility factor, while a return can still move with the
+        state's innovation of the same day (a leverage effect, as in stochastic
+        volatility models with correlated innovations). "state": the AR(1) levels
+        themselves (the second session's model): the TCN's mean could then follow
+        the slow state, which made persistent drifts (mean ACF of r over lags 1-20
+        0.012 against the real -0.008, 100-day sums 1.9x too dispersed; measured in
+        docs/model.md).
     asset_memory : bool, default False
         With ``memory`` and several assets: one set of slow channels shared by all
         assets (a market volatility) plus one set per asset (its own volatility), so
@@ -162,12 +174,16 @@ class TCNGenerator(nn.Module):
         receptive_field: int = 127,
         memory: tuple = (),
         asset_memory: bool = False,
+        slow_input: str = "innovations",
     ):
         super().__init__()
         memory = tuple(float(t) for t in memory)
         if any(not (math.isfinite(t) and t > 0) for t in memory):
             raise ValueError(f"memory time constants must be positive numbers, got {memory}")
+        if slow_input not in ("innovations", "state"):
+            raise ValueError(f"slow_input must be 'innovations' or 'state', got {slow_input!r}")
         self.memory = memory
+        self.slow_input = slow_input
         self.asset_memory = bool(asset_memory and memory and n_assets > 1)
         # Time constant of every slow channel: the shared set, then one set per asset.
         self._timescales = memory * (1 + n_assets) if self.asset_memory else memory
@@ -236,9 +252,11 @@ class TCNGenerator(nn.Module):
             )
         slow = None
         if self.memory:
+            # noise keeps the slow channels' white innovations for the TCN body.
             fast, slow = noise[:, : self.fast_channels], noise[:, self.fast_channels :]
             slow = ar1_filter(slow, self._timescales)
-            noise = torch.cat([fast, slow], dim=1)
+            if self.slow_input == "state":
+                noise = torch.cat([fast, slow], dim=1)
         h = self.input(noise)
         skips = None
         for block in self.blocks:
