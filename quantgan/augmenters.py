@@ -263,16 +263,17 @@ class WGANAugmenter(BaseAugmenter):
     """Synthetic return histories from a convolutional WGAN-GP.
 
     Wasserstein loss with gradient penalty and several critic steps per generator
-    step, on Lambert-W-gaussianised returns. Two generators:
+    step. Two generators:
 
     - ``generator="tcn"`` (default): the Quant GANs temporal convolutional network
-      (Wiese et al. 2020) with slowly varying noise channels that drive a
-      log-volatility factor (``memory``), and a TCN critic that sees ``x`` and
-      ``|x|``; whole paths in one pass (see :mod:`quantgan.nn.tcn`).
-    - ``generator="conv"``: the seed's model (GANetano, De Meer Pardo): linear,
-      spectrally normalised ``Conv1d`` and upsampling layers, a critic of spectrally
-      normalised ``Conv1d`` and max-pooling layers, RMSprop; long paths are chained
-      from independent windows.
+      (Wiese et al. 2020) on standardised returns, with slowly varying noise
+      channels that drive a log-volatility factor (``memory``; the TCN body sees
+      their innovations), and a TCN critic that sees ``x`` and ``|x|``; whole paths
+      in one pass (see :mod:`quantgan.nn.tcn`).
+    - ``generator="conv"``: the seed's model (GANetano, De Meer Pardo) on
+      Lambert-W-gaussianised returns: linear, spectrally normalised ``Conv1d`` and
+      upsampling layers, a critic of spectrally normalised ``Conv1d`` and
+      max-pooling layers, RMSprop; long paths are chained from independent windows.
 
     Parameters
     ----------
@@ -764,7 +765,8 @@ class WGANAugmenter(BaseAugmenter):
         sequence (chunks of paths bound the memory; the output does not depend on
         the chunk size, up to float32 rounding). The number of values that fell
         past the range of the training data and were mapped by the linear tail of
-        the Lambert W inverse is reported in ``frame.attrs["n_tail_extrapolated"]``.
+        the Lambert W inverse is reported in ``frame.attrs["n_tail_extrapolated"]``
+        (always 0 without ``gaussianize``, the TCN's default).
         ``random_state=None`` uses the estimator's ``random_state``.
         """
         if random_state is None:
