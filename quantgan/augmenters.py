@@ -297,10 +297,12 @@ class WGANAugmenter(BaseAugmenter):
     memory : tuple of float, optional
         "tcn" only (default ``(16, 64, 256)``; ``()`` turns it off): time constants
         (in days) of slowly varying noise channels, each a stationary AR(1) process
-        with autocorrelation ``exp(-lag / timescale)``. They enter the TCN next to the
-        i.i.d. noise and drive a log-volatility factor that multiplies its output
-        (:class:`quantgan.nn.TCNGenerator`): a latent volatility state, so volatility
-        clustering persists past the receptive field. With ``memory``, the critic
+        with autocorrelation ``exp(-lag / timescale)``. They drive a log-volatility
+        factor that multiplies the TCN's output, while the TCN sees their white
+        innovations next to the i.i.d. noise (:class:`quantgan.nn.TCNGenerator`,
+        ``slow_input``): a latent volatility state, so volatility clustering persists
+        past the receptive field without a drift that follows it. With several
+        assets, each gets its own channels besides the shared ones. With ``memory``, the critic
         sees the whole training window rather than ``receptive_field`` steps.
     latent_dim : int, optional
         Size of the latent noise vector ("conv", default 50, the seed's); i.i.d. noise

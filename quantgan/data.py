@@ -48,6 +48,13 @@ def _canonical_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns=mapping)
 
 
+def _arch_bars(dataset) -> pd.DataFrame:
+    """One of ``arch.data``'s bundled daily bar sets, in this package's columns."""
+    frame = dataset.load().copy()
+    frame.index = pd.DatetimeIndex(frame.index, name="Date")
+    return _canonical_columns(frame)
+
+
 def load_sp500() -> pd.DataFrame:
     """Daily S&P 500 bars, 1999-01-04 to 2018-12-31, bundled with ``arch`` (offline).
 
@@ -65,9 +72,7 @@ def load_sp500() -> pd.DataFrame:
     """
     from arch.data import sp500
 
-    frame = sp500.load().copy()
-    frame.index = pd.DatetimeIndex(frame.index, name="Date")
-    return _canonical_columns(frame)
+    return _arch_bars(sp500)
 
 
 def load_nasdaq() -> pd.DataFrame:
@@ -84,9 +89,7 @@ def load_nasdaq() -> pd.DataFrame:
     """
     from arch.data import nasdaq
 
-    frame = nasdaq.load().copy()
-    frame.index = pd.DatetimeIndex(frame.index, name="Date")
-    return _canonical_columns(frame)
+    return _arch_bars(nasdaq)
 
 
 def _validate_dates(index: pd.DatetimeIndex, source: str) -> None:
