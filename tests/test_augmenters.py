@@ -562,6 +562,27 @@ def test_long_path_score_sees_scale_and_clustering():
         augmenters.StylizedFactScore(windows, lambda x: x, long_paths=lambda: iid)
 
 
+def test_long_path_score_sees_the_leverage_effect():
+    def leveraged(seed, n=3000):
+        # Falling prices raise later volatility: log-vol is a 50-day average of -z.
+        z = np.random.default_rng(seed).standard_normal(n + 50)
+        state = np.convolve(z, np.ones(50) / np.sqrt(50), "valid")[:-1]
+        return 0.01 * np.exp(-0.4 * state) * z[50:]
+
+    real = leveraged(0)[:, None]
+    windows = np.lib.stride_tricks.sliding_window_view(real[:, 0], 50)[::10, :, None]
+    paths = np.stack([leveraged(s) for s in range(1, 9)])[:, :, None]
+    score = augmenters.StylizedFactScore(
+        windows, lambda x: x, series=real, long_paths=lambda: paths, center=True
+    )
+    flipped = augmenters.StylizedFactScore(
+        windows, lambda x: x, series=real, long_paths=lambda: -paths, center=True
+    )
+    # -x has the same volatility clustering and, z being symmetric, nearly the same
+    # marginal law, but the opposite leverage effect (the other terms differ by 0.1).
+    assert flipped.long_path_terms() > score.long_path_terms() + 0.2
+
+
 def test_per_generator_defaults_resolve_and_are_saved_resolved(tmp_path):
     x = np.random.default_rng(0).standard_normal(300) * 0.01
     params = {**TINY, "latent_dim": None, "n_critic": None, "window": 40, "receptive_field": 15}
@@ -664,10 +685,41 @@ def test_several_assets_get_own_volatility_channels_and_old_files_load(tmp_path,
         meta, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
     fitted = json.loads(meta["fitted"])
     del fitted["asset_memory"], fitted["slow_input"], fitted["n_validation_"]
+    del fitted["log_volatility_start_"]
     save_file(
         tensors, str(path), metadata={**meta, "format_version": "3", "fitted": json.dumps(fitted)}
     )
     reloaded = qg.WGANAugmenter.load(path)
     tcn = reloaded.generator_.tcn
     assert not tcn.asset_memory and tcn.slow_input == "state" and reloaded.n_validation_ == 0
+    assert reloaded.log_volatility_start_ is None
     pd.testing.assert_frame_equal(old.sample(2, 80), reloaded.sample(2, 80))
+
+
+def test_log_volatility_starts_at_the_moment_estimate_of_the_training_data(tmp_path):
+    from quantgan.preprocessing import log_volatility_weights
+
+    # One asset with a log-volatility of std 0.6 on a 40-step time constant, one without.
+    rng = np.random.default_rng(3)
+    rho, s = np.exp(-1 / 40), np.zeros(1200)
+    for t in range(1, 1200):
+        s[t] = rho * s[t - 1] + np.sqrt(1 - rho**2) * rng.standard_normal()
+    vol = np.exp(0.6 * s)
+    x = pd.DataFrame(
+        {"clustered": vol * rng.standard_normal(1200) * 0.01, "iid": rng.standard_normal(1200) * 0.01}
+    )
+    memory = (5.0, 50.0)
+    aug = tiny_tcn(memory=memory, max_steps=1).fit(x)
+    expected = log_volatility_weights(aug.scaler_.transform(x.to_numpy()), memory)
+    np.testing.assert_allclose(aug.log_volatility_start_, expected, rtol=1e-5, atol=1e-6)
+    assert np.linalg.norm(expected[0]) > 0.3 > np.linalg.norm(expected[1])
+    # One generator step barely moves the start.
+    np.testing.assert_allclose(aug.generator_.tcn.log_volatility().numpy(), expected, atol=0.02)
+    loaded = qg.WGANAugmenter.load(aug.save(tmp_path / "m.safetensors"))
+    np.testing.assert_allclose(loaded.log_volatility_start_, aug.log_volatility_start_)
+    assert loaded.memory_init == "moments"
+    fixed = tiny_tcn(memory=memory, max_steps=1, memory_init="fixed").fit(x)
+    np.testing.assert_allclose(fixed.log_volatility_start_, np.full((2, 2), 0.5 / np.sqrt(2)))
+    assert tiny_tcn(memory=(), max_steps=1).fit(x).log_volatility_start_ is None
+    with pytest.raises(ValueError, match="memory_init must be one of"):
+        tiny_tcn(memory_init="data").fit(x)

@@ -6,6 +6,7 @@ from quantgan.preprocessing import (
     GaussianizingScaler,
     LambertWGaussianizer,
     lambert_w,
+    log_volatility_weights,
     sliding_windows,
 )
 
@@ -91,3 +92,41 @@ def test_sliding_windows_shapes_and_copy():
     assert sliding_windows(np.ones((10, 3)), 5, stride=2).shape == (3, 5, 3)
     with pytest.raises(ValueError, match="window"):
         sliding_windows(x, 11)
+
+
+def _stochastic_volatility(weights, timescales, n_steps, n_paths, seed):
+    """x = exp(w . s) * eps with independent unit AR(1) components s (exact recursion)."""
+    rng = np.random.default_rng(seed)
+    rho = np.exp(-1.0 / np.asarray(timescales, dtype=float))
+    e = rng.standard_normal((n_paths, n_steps, len(rho)))
+    s = np.empty_like(e)
+    s[:, 0] = e[:, 0]
+    for t in range(1, n_steps):
+        s[:, t] = rho * s[:, t - 1] + np.sqrt(1 - rho**2) * e[:, t]
+    return np.exp(s @ np.asarray(weights)) * rng.standard_normal((n_paths, n_steps))
+
+
+def test_log_volatility_weights_recover_a_stochastic_volatility():
+    taus, w = (10.0, 100.0), np.array([0.3, 0.4])
+    x = _stochastic_volatility(w, taus, 4000, 8, seed=0)  # 8 independent stretches
+    est = log_volatility_weights(x[..., None], taus, max_lag=200)
+    assert est.shape == (1, 2)
+    np.testing.assert_allclose(est[0], w, atol=0.07)
+    # The total log-volatility std is what the factor's scale depends on.
+    assert abs(np.linalg.norm(est) - 0.5) < 0.05
+
+
+def test_log_volatility_weights_of_iid_returns_are_near_zero_and_bounded():
+    rng = np.random.default_rng(1)
+    est = log_volatility_weights(rng.standard_normal((20000, 2)), (16.0, 64.0, 256.0))
+    assert est.shape == (2, 3) and (est >= 0).all()
+    assert np.linalg.norm(est, axis=1).max() < 0.1
+    x = _stochastic_volatility([1.5], (50.0,), 3000, 4, seed=2)[..., None]
+    capped = log_volatility_weights(x, (50.0,), max_std=0.8)
+    np.testing.assert_allclose(np.linalg.norm(capped), 0.8)
+    assert log_volatility_weights(x, (50.0,), max_std=5.0)[0, 0] > 1.2
+    np.testing.assert_allclose(log_volatility_weights(x, (50.0,)), [[1.0]])  # default cap
+    # Too short to estimate: zeros, not noise.
+    assert (log_volatility_weights(rng.standard_normal((7, 1)), (5.0,)) == 0).all()
+    with pytest.raises(ValueError, match="2-D"):
+        log_volatility_weights(rng.standard_normal(100), (5.0,))

@@ -229,6 +229,27 @@ def test_asset_memory_gives_each_asset_its_own_volatility():
     assert TCNGenerator(2, 1, 8, asset_memory=True, **kw).noise_channels == 4
 
 
+def test_set_log_volatility_round_trips_and_keeps_unit_output_std():
+    kw = dict(receptive_field=9, memory=(16.0, 64.0, 256.0))
+    w = torch.tensor([[0.2, 0.0, 0.4], [0.1, 0.3, 0.0]])
+    for asset_memory in (False, True):
+        torch.manual_seed(0)
+        g = TCNGenerator(2, 2, 8, asset_memory=asset_memory, **kw)
+        g.set_log_volatility(w)
+        torch.testing.assert_close(g.log_volatility(), w)
+        if asset_memory:  # half the variance shared, half the asset's own
+            shared = 10.0 * g.log_vol.weight[:, :3, 0]
+            torch.testing.assert_close(shared.pow(2), w.pow(2) / 2)
+            assert (g.log_vol.weight[0, 6:] == 0).all()
+        with torch.no_grad():
+            out = g(torch.randn(64, g.noise_channels, 64 + 8))
+        assert 0.8 < out.std().item() < 1.25
+    with pytest.raises(ValueError, match="shape"):
+        g.set_log_volatility(torch.zeros(1, 3))
+    with pytest.raises(ValueError, match="memory"):
+        TCNGenerator(2, 1, 8, receptive_field=9).set_log_volatility(torch.zeros(1, 0))
+
+
 def test_tcn_body_sees_slow_innovations_not_levels():
     rf = 9
     noise = torch.randn(1, 3, 300 + rf - 1)

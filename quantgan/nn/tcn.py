@@ -218,6 +218,51 @@ class TCNGenerator(nn.Module):
         self._calibrate()
 
     @torch.no_grad()
+    def set_log_volatility(self, weights) -> None:
+        """Start the log-volatility factor at given weights, then recalibrate the output.
+
+        ``weights`` is ``(n_assets, len(memory))``: the standard deviation that each
+        time constant adds to an asset's log-volatility (e.g. the moment estimate of
+        :func:`quantgan.preprocessing.log_volatility_weights`). With ``asset_memory``
+        each asset's weights are split evenly between the shared and its own
+        channels (log-volatility correlation 0.5 between assets, as at the default
+        start). The output layer is then rescaled to unit output std again.
+        """
+        if not self.memory:
+            raise ValueError("set_log_volatility needs a generator with memory")
+        w = torch.as_tensor(weights, dtype=self.log_vol.weight.dtype)
+        k = len(self.memory)
+        if w.shape != (self.n_assets, k) or not torch.isfinite(w).all():
+            raise ValueError(
+                f"weights must be finite with shape ({self.n_assets}, {k}), got {tuple(w.shape)}"
+            )
+        w = w / _LOG_VOL_GAIN
+        self.log_vol.weight.zero_()
+        if self.asset_memory:
+            for a in range(self.n_assets):
+                self.log_vol.weight[a, :k, 0] = w[a] / math.sqrt(2)
+                self.log_vol.weight[a, k * (1 + a) : k * (2 + a), 0] = w[a] / math.sqrt(2)
+        else:
+            self.log_vol.weight[:, :, 0] = w
+        self._calibrate()
+
+    @torch.no_grad()
+    def log_volatility(self) -> torch.Tensor:
+        """``(n_assets, len(memory))``: the std each time constant adds to log-volatility.
+
+        With ``asset_memory``, shared and own channels of the same time constant are
+        combined (root sum of squares): the inverse of :meth:`set_log_volatility`.
+        """
+        if not self.memory:
+            raise ValueError("log_volatility needs a generator with memory")
+        w = self.log_vol.weight.detach()[:, :, 0] * _LOG_VOL_GAIN
+        k = len(self.memory)
+        if not self.asset_memory:
+            return w.clone()
+        own = torch.stack([w[a, k * (1 + a) : k * (2 + a)] for a in range(self.n_assets)])
+        return torch.sqrt(w[:, :k] ** 2 + own**2)
+
+    @torch.no_grad()
     def _calibrate(self, n: int = 64, length: int = 64) -> None:
         """Zero the biases; set the output layer to zero mean, unit std across noise.
 
