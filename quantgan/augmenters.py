@@ -110,7 +110,10 @@ class StylizedFactScore:
     - gaps of the mean ACF of ``r`` and of ``|r|`` over lags 1..min(10, window // 4)
       (linear dependence and volatility clustering within a window),
     - excess mean absolute correlation between generated windows over real ones
-      (mode collapse: windows that move together).
+      (mode collapse: windows that move together),
+    - with several assets, 5x the mean absolute gap of the correlations between
+      assets, of ``r`` and of rolling 20-step volatilities (co-movement of returns and
+      of volatility regimes), averaged over windows.
 
     All Wasserstein terms are divided by the real interquartile range of the quantity.
 
@@ -129,7 +132,10 @@ class StylizedFactScore:
       (seed 2 of the fourth session's benchmark kept step 250 of 1089, leverage
       score 0.49 against GARCH's 0.47; docs/model.md),
     - ``|log(std_generated / std_real)|`` (the output scale swings early in training),
-    - the windows' mode-collapse term above.
+    - the windows' mode-collapse term above,
+    - with several assets, the cross-asset term above (averaged over whole paths):
+      without it, the two-asset run of the fourth session kept a checkpoint with a
+      return correlation of 0.81 against the real 0.89 (docs/model.md).
 
     With ``center=True`` the generated paths are first shifted to the real mean, as
     ``match_mean`` will shift the kept generator's output. With ``rescale=True`` they
@@ -188,6 +194,7 @@ class StylizedFactScore:
                 for a in range(x.shape[2])
             ]
         )
+        out["cross"] = self._cross(x)
         out["std"] = x.reshape(-1, x.shape[2]).std(axis=0)
         out["values"] = np.sort(x.reshape(-1, x.shape[2]), axis=0)
         c = np.cumsum(x, axis=1)
@@ -213,7 +220,40 @@ class StylizedFactScore:
             + self._w1(r["sums"], f["sums"])
             + 5.0 * sum(rms)
             + float(np.mean(np.abs(np.log(f["std"] / r["std"]))))
+            + self._cross_gap(f["cross"], r["cross"])
         )
+
+    @staticmethod
+    def _cross(x: np.ndarray) -> np.ndarray:
+        """Mean over sequences of the cross-asset correlations of returns and volatilities.
+
+        ``x`` is ``(n, length, n_assets)``. Volatility: the rolling standard deviation
+        over ``min(20, length // 4)`` steps (the co-movement of the assets' volatility
+        regimes, which daily ``|x|`` mostly misses: its correlation follows that of
+        the returns). Returns ``(2, n_pairs)`` (empty for one asset).
+        """
+        _, length, n_assets = x.shape
+        upper = np.triu_indices(n_assets, 1)
+        k = max(2, min(20, length // 4))
+        c1 = np.cumsum(np.pad(x, ((0, 0), (1, 0), (0, 0))), axis=1)
+        c2 = np.cumsum(np.pad(x * x, ((0, 0), (1, 0), (0, 0))), axis=1)
+        mean = (c1[:, k:] - c1[:, :-k]) / k
+        vol = np.sqrt(np.maximum((c2[:, k:] - c2[:, :-k]) / k - mean * mean, 0.0))
+        out = []
+        for v in (x, vol):
+            c = v - v.mean(axis=1, keepdims=True)
+            std = c.std(axis=1, keepdims=True)
+            z = c / np.where(std > 0, std, 1.0)
+            corr = np.einsum("nta,ntb->ab", z, z) / (z.shape[0] * z.shape[1])
+            out.append(corr[upper])
+        return np.array(out)
+
+    @staticmethod
+    def _cross_gap(generated: np.ndarray, real: np.ndarray) -> float:
+        """5x the mean absolute gap of the cross-asset correlations (0 for one asset)."""
+        if generated.size == 0:
+            return 0.0
+        return 5.0 * float(np.mean(np.abs(generated - real)))
 
     @staticmethod
     def _rescaled(x: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -237,6 +277,7 @@ class StylizedFactScore:
             "sums": np.sort(x.sum(axis=1), axis=0),
             "acf": acf,
             "corr": off,
+            "cross": self._cross(x),
         }
 
     @staticmethod
@@ -274,6 +315,7 @@ class StylizedFactScore:
             + self._w1(r["sums"], f["sums"])
             + float(np.abs(f["acf"] - r["acf"]).mean()) * 5.0
             + collapse
+            + self._cross_gap(f["cross"], r["cross"])
         )
 
 
