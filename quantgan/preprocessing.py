@@ -292,9 +292,11 @@ def log_volatility_weights(
     .. math:: \operatorname{cov}(y_t, y_{t+h}) = 4 \sum_k w_k^2 e^{-h / \tau_k},
 
     which is linear in ``w_k^2 >= 0``: non-negative least squares over lags
-    ``1..max_lag`` gives the weights (the log-squared-returns route to stochastic
-    volatility, Harvey, Ruiz & Shephard 1994; ``offset`` keeps ``log`` finite at zero
-    returns, as in Breidt & Carriquiry 1996).
+    ``1..max_lag`` gives the weights. (The decomposition of log squared returns into
+    log-volatility plus noise is the one behind the quasi-likelihood estimator of
+    Harvey, Ruiz & Shephard 1994; ``offset`` keeps ``log`` finite at zero returns,
+    as in Breidt & Carriquiry 1996.) On the S&P 500 1999-2018 with time constants
+    16, 64, 256 days: 0.258, 0, 0.450 (docs/model.md).
 
     Parameters
     ----------
