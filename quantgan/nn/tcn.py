@@ -203,18 +203,9 @@ class TCNGenerator(nn.Module):
             # equity returns: 0.5-0.6) spread over the time constants.
             k = len(memory)
             self.log_vol = nn.Conv1d(len(self._timescales), n_assets, kernel_size=1, bias=False)
-            with torch.no_grad():
-                start = 0.5 / math.sqrt(k) / _LOG_VOL_GAIN
-                if self.asset_memory:
-                    # Half the log-variance shared, half the asset's own; none from
-                    # the other assets' own channels.
-                    self.log_vol.weight.zero_()
-                    self.log_vol.weight[:, :k] = start / math.sqrt(2)
-                    for a in range(n_assets):
-                        own = slice(k * (1 + a), k * (2 + a))
-                        self.log_vol.weight[a, own] = start / math.sqrt(2)
-                else:
-                    self.log_vol.weight.fill_(start)
+            self._put_log_volatility(
+                torch.full((n_assets, k), 0.5 / math.sqrt(k), dtype=torch.float64)
+            )
         self._calibrate()
 
     @torch.no_grad()
@@ -236,7 +227,18 @@ class TCNGenerator(nn.Module):
             raise ValueError(
                 f"weights must be finite with shape ({self.n_assets}, {k}), got {tuple(w.shape)}"
             )
-        w = w / _LOG_VOL_GAIN
+        self._put_log_volatility(w)
+        self._calibrate()
+
+    @torch.no_grad()
+    def _put_log_volatility(self, w: torch.Tensor) -> None:
+        """Write ``(n_assets, len(memory))`` log-volatility stds into the factor's weights.
+
+        With ``asset_memory``, half the log-variance goes on the shared channels and
+        half on the asset's own; none on the other assets' own channels.
+        """
+        k = len(self.memory)
+        w = w.double() / _LOG_VOL_GAIN  # in double, cast once on assignment
         self.log_vol.weight.zero_()
         if self.asset_memory:
             for a in range(self.n_assets):
@@ -244,7 +246,6 @@ class TCNGenerator(nn.Module):
                 self.log_vol.weight[a, k * (1 + a) : k * (2 + a), 0] = w[a] / math.sqrt(2)
         else:
             self.log_vol.weight[:, :, 0] = w
-        self._calibrate()
 
     @torch.no_grad()
     def log_volatility(self) -> torch.Tensor:
