@@ -732,7 +732,10 @@ def test_log_volatility_starts_at_the_moment_estimate_of_the_training_data(tmp_p
         s[t] = rho * s[t - 1] + np.sqrt(1 - rho**2) * rng.standard_normal()
     vol = np.exp(0.6 * s)
     x = pd.DataFrame(
-        {"clustered": vol * rng.standard_normal(1200) * 0.01, "iid": rng.standard_normal(1200) * 0.01}
+        {
+            "clustered": vol * rng.standard_normal(1200) * 0.01,
+            "iid": rng.standard_normal(1200) * 0.01,
+        }
     )
     memory = (5.0, 50.0)
     aug = tiny_tcn(memory=memory, max_steps=1).fit(x)

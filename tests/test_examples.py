@@ -60,7 +60,10 @@ def test_two_assets_smoke(capsys):
 
 def test_log_volatility_start_benchmark(capsys):
     table = load("log_volatility_start", BENCHMARKS).main(["--n-paths", "50"])
-    fixed, moments = table.loc["factor alone, fixed start"], table.loc["factor alone, moments start"]
+    fixed, moments = (
+        table.loc["factor alone, fixed start"],
+        table.loc["factor alone, moments start"],
+    )
     # The claim in docs/model.md: the factor alone, started at the moment estimate,
     # halves the ACF |r| score of the fixed start on the S&P 500 (0.028 vs 0.060).
     assert moments["acf_abs"] < 0.7 * fixed["acf_abs"]
