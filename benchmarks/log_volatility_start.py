@@ -3,12 +3,15 @@
 The default TCN multiplies its output by ``exp(w . s_t)``, where the ``s_k`` are unit
 AR(1) processes with time constants 16, 64 and 256 days (``memory``). Training moves
 ``w`` little in minutes, so the start decides much of the volatility clustering of a
-5-minute model. This script compares the two starts of ``WGANAugmenter(memory_init=...)``
+5-minute model. This script compares the starts of ``WGANAugmenter(memory_init=...)``
 on the S&P 500 (1999-2018):
 
 - ``fixed``: log-volatility std 0.5 spread evenly over the time constants;
-- ``moments``: the moment estimate from the autocovariances of log squared returns
-  (:func:`quantgan.preprocessing.log_volatility_weights`).
+- ``moments``: the moment estimate of
+  :func:`quantgan.preprocessing.log_volatility_weights`, fitted to the ACFs of ``|r|``
+  and ``r^2`` (``method="acf"``, the default since the fifth session);
+- ``moments-log``: the same estimator fitted to the autocovariances of log squared
+  returns only (``method="log"``, the fourth session's start).
 
 For each it simulates the factor alone, ``x_t = exp(w . s_t) * eps_t`` with Gaussian
 ``eps`` (no network), as long as the history, and prints the ACF scores of ``|r|`` and
@@ -72,6 +75,7 @@ def main(argv=None) -> pd.DataFrame:
     starts = {
         "fixed": np.full(len(MEMORY), 0.5 / np.sqrt(len(MEMORY))),
         "moments": log_volatility_weights(x[:, None], MEMORY)[0],
+        "moments-log": log_volatility_weights(x[:, None], MEMORY, method="log")[0],
     }
     real = {
         "acf_abs": 0.0,

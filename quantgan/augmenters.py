@@ -64,13 +64,14 @@ _FORMAT = "quantgan.WGANAugmenter"
 #: Version 2 added generator="tcn", version 3 the parameters ``memory`` and
 #: ``match_mean`` and the fitted ``drift_``, version 4 ``validation_fraction``, the
 #: fitted ``n_validation_`` and the TCN's ``asset_memory`` / ``slow_input`` (absent:
-#: the earlier shared channels and AR(1) levels in the body). Files of every older
+#: the earlier shared channels and AR(1) levels in the body), version 5 the parameter
+#: ``train_memory`` (older files trained the log-volatility weights). Files of every older
 #: version load; older releases reject newer files with "upgrade quantgan" (their
 #: constructor would not know the new parameters).
-_FORMAT_VERSION = 4
+_FORMAT_VERSION = 5
 _OPTIMIZERS = ("rmsprop", "adam")
 _GENERATORS = ("conv", "tcn")
-_MEMORY_INITS = ("moments", "fixed")
+_MEMORY_INITS = ("moments", "log-moments", "fixed")
 #: What ``None`` means for the parameters whose best value depends on the generator
 #: (measured in docs/model.md: the seed's training settings starved the TCN).
 _GENERATOR_DEFAULTS = {
@@ -362,18 +363,19 @@ class WGANAugmenter(BaseAugmenter):
         past the receptive field without a drift that follows it. With several
         assets, each gets its own channels besides the shared ones. With ``memory``, the critic
         sees the whole training window rather than ``receptive_field`` steps.
-    memory_init : {"moments", "fixed"}, default "moments"
-        "tcn" with ``memory`` only: where the log-volatility factor's weights start.
-        "moments": at a moment estimate from the training returns (the
-        autocovariances of log squared returns, fitted by non-negative least squares
-        to a sum of the ``memory`` AR(1) components;
-        :func:`quantgan.preprocessing.log_volatility_weights`), kept in
-        ``log_volatility_start_``. "fixed": a log-volatility standard deviation of 0.5
-        spread evenly over the time constants, whatever the data (the default
+    memory_init : {"moments", "log-moments", "fixed"}, default "moments"
+        "tcn" with ``memory`` only: where the log-volatility factor's weights start,
+        kept in ``log_volatility_start_``. "moments": at a moment estimate from the
+        training returns, the weights whose log-normal stochastic volatility has the
+        sample ACFs of ``|x|`` and ``x^2`` (lags 1-250, least squares;
+        :func:`quantgan.preprocessing.log_volatility_weights`). "log-moments": fitted
+        to the autocovariances of log squared returns instead (``method="log"``; the
+        default of the fourth session). "fixed": a log-volatility standard deviation
+        of 0.5 spread evenly over the time constants, whatever the data (the default
         before the fourth session). Training moves these weights little in minutes,
         so the start decides much of the volatility clustering: on the S&P 500
         after 5 minutes (3 seeds, docs/model.md), the ACF |r| score was 0.020-0.039
-        with "moments" and 0.051-0.074 with "fixed" (GARCH(1,1)-t: 0.035-0.037).
+        with "log-moments" and 0.051-0.074 with "fixed" (GARCH(1,1)-t: 0.035-0.037).
     latent_dim : int, optional
         Size of the latent noise vector ("conv", default 50, the seed's); i.i.d. noise
         channels per time step ("tcn", default 3, as Quant GANs).
@@ -490,6 +492,7 @@ class WGANAugmenter(BaseAugmenter):
         receptive_field: int = 127,
         memory: tuple | None = None,
         memory_init: str = "moments",
+        train_memory: bool | None = None,
         latent_dim: int | None = None,
         hidden: int = 32,
         lipschitz: str | None = None,
@@ -519,6 +522,7 @@ class WGANAugmenter(BaseAugmenter):
         self.receptive_field = receptive_field
         self.memory = memory
         self.memory_init = memory_init
+        self.train_memory = train_memory
         self.latent_dim = latent_dim
         self.hidden = hidden
         self.lipschitz = lipschitz
@@ -588,6 +592,10 @@ class WGANAugmenter(BaseAugmenter):
         if self.memory_init not in _MEMORY_INITS:
             raise ValueError(
                 f"memory_init must be one of {_MEMORY_INITS}, got {self.memory_init!r}"
+            )
+        if self.train_memory is not None and not isinstance(self.train_memory, (bool, np.bool_)):
+            raise ValueError(
+                f"train_memory must be True, False or None (auto), got {self.train_memory!r}"
             )
         if self._param("lipschitz") not in LIPSCHITZ_METHODS:
             raise ValueError(
@@ -745,9 +753,19 @@ class WGANAugmenter(BaseAugmenter):
         tcn = getattr(generator, "tcn", None)
         if tcn is None or not tcn.memory:
             return None
-        if self.memory_init == "moments":
-            tcn.set_log_volatility(log_volatility_weights(model_space, tcn.memory))
+        if self.memory_init != "fixed":
+            method = "log" if self.memory_init == "log-moments" else "acf"
+            tcn.set_log_volatility(log_volatility_weights(model_space, tcn.memory, method=method))
+        tcn.log_vol.weight.requires_grad_(self._trains_memory())
         return tcn.log_volatility().double().numpy()
+
+    def _trains_memory(self) -> bool:
+        """Whether training moves the log-volatility weights (``train_memory``)."""
+        if self.train_memory is not None:
+            return bool(self.train_memory)
+        # Held at a moment start for one asset; several assets must learn how much
+        # of their volatility they share (the start splits it evenly).
+        return self.memory_init == "fixed" or self.n_assets_ > 1
 
     def _split_validation(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(training part, reference of the validation score): the end of ``values``
@@ -1019,6 +1037,8 @@ class WGANAugmenter(BaseAugmenter):
         params, fitted = json.loads(meta["params"]), json.loads(meta["fitted"])
         # Before version 3 there was no memory (and None did not mean "the default").
         params.setdefault("memory", ())
+        # Before version 5 training always moved the log-volatility weights.
+        params.setdefault("train_memory", True)
         self = cls(**params)
         self.window_ = fitted["window_"]
         self.n_assets_ = self.n_features_in_ = fitted["n_assets_"]

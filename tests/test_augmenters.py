@@ -339,7 +339,7 @@ def test_tcn_save_load_round_trip(fitted_tcn, fitted, tmp_path):
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as f:
-        assert f.metadata()["format_version"] == "4"
+        assert f.metadata()["format_version"] == "5"
     conv_path = fitted[0].save(tmp_path / "conv.safetensors")
     assert qg.WGANAugmenter.load(conv_path).get_params()["generator"] == "conv"
 
@@ -712,13 +712,15 @@ def test_several_assets_get_own_volatility_channels_and_old_files_load(tmp_path,
     fitted = json.loads(meta["fitted"])
     del fitted["asset_memory"], fitted["slow_input"], fitted["n_validation_"]
     del fitted["log_volatility_start_"]
-    save_file(
-        tensors, str(path), metadata={**meta, "format_version": "3", "fitted": json.dumps(fitted)}
-    )
+    params = json.loads(meta["params"])
+    del params["memory_init"], params["train_memory"]
+    meta = {**meta, "params": json.dumps(params), "fitted": json.dumps(fitted)}
+    save_file(tensors, str(path), metadata={**meta, "format_version": "3"})
     reloaded = qg.WGANAugmenter.load(path)
     tcn = reloaded.generator_.tcn
     assert not tcn.asset_memory and tcn.slow_input == "state" and reloaded.n_validation_ == 0
     assert reloaded.log_volatility_start_ is None
+    assert reloaded.train_memory is True  # files before version 5 trained the weights
     pd.testing.assert_frame_equal(old.sample(2, 80), reloaded.sample(2, 80))
 
 
@@ -747,8 +749,48 @@ def test_log_volatility_starts_at_the_moment_estimate_of_the_training_data(tmp_p
     loaded = qg.WGANAugmenter.load(aug.save(tmp_path / "m.safetensors"))
     np.testing.assert_allclose(loaded.log_volatility_start_, aug.log_volatility_start_)
     assert loaded.memory_init == "moments"
+    log_fit = tiny_tcn(memory=memory, max_steps=1, memory_init="log-moments").fit(x)
+    np.testing.assert_allclose(
+        log_fit.log_volatility_start_,
+        log_volatility_weights(aug.scaler_.transform(x.to_numpy()), memory, method="log"),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    assert np.abs(log_fit.log_volatility_start_ - expected).max() > 0.01  # a different fit
     fixed = tiny_tcn(memory=memory, max_steps=1, memory_init="fixed").fit(x)
     np.testing.assert_allclose(fixed.log_volatility_start_, np.full((2, 2), 0.5 / np.sqrt(2)))
     assert tiny_tcn(memory=(), max_steps=1).fit(x).log_volatility_start_ is None
     with pytest.raises(ValueError, match="memory_init must be one of"):
         tiny_tcn(memory_init="data").fit(x)
+
+
+def test_log_volatility_weights_stay_at_a_moment_start_unless_trained(tmp_path):
+    rng = np.random.default_rng(4)
+    x = pd.Series(rng.standard_t(5, 600) * 0.01)
+    memory = (5.0, 50.0)
+    held = tiny_tcn(memory=memory, max_steps=3).fit(x)  # moments: held by default
+    np.testing.assert_array_equal(
+        held.generator_.tcn.log_volatility().numpy(),
+        torch.as_tensor(held.log_volatility_start_, dtype=torch.float32).numpy(),
+    )
+    assert held.generator_.tcn.log_vol.weight.grad is None
+    trained = tiny_tcn(memory=memory, max_steps=3, train_memory=True).fit(x)
+    np.testing.assert_allclose(trained.log_volatility_start_, held.log_volatility_start_)
+    moved = trained.generator_.tcn.log_volatility().numpy() - trained.log_volatility_start_
+    assert np.abs(moved).max() > 1e-4
+    fixed = tiny_tcn(memory=memory, max_steps=3, memory_init="fixed").fit(x)  # trained
+    assert np.abs(fixed.generator_.tcn.log_volatility().numpy() - 0.5 / np.sqrt(2)).max() > 1e-4
+    frozen_fixed = tiny_tcn(memory=memory, max_steps=3, memory_init="fixed", train_memory=False)
+    frozen_fixed.fit(x)
+    np.testing.assert_allclose(
+        frozen_fixed.generator_.tcn.log_volatility().numpy(), 0.5 / np.sqrt(2), rtol=1e-6
+    )
+    # Several assets learn how much volatility they share: trained by default.
+    pair = pd.DataFrame({"a": x, "b": 0.5 * x + rng.standard_t(5, 600) * 0.01})
+    joint = tiny_tcn(memory=memory, max_steps=3).fit(pair)
+    moved = joint.generator_.tcn.log_volatility().numpy() - joint.log_volatility_start_
+    assert np.abs(moved).max() > 1e-4
+    loaded = qg.WGANAugmenter.load(trained.save(tmp_path / "m.safetensors"))
+    assert loaded.train_memory is True and held.train_memory is None
+    with pytest.raises(ValueError, match="train_memory must be"):
+        tiny_tcn(train_memory="yes").fit(x)

@@ -106,14 +106,51 @@ def _stochastic_volatility(weights, timescales, n_steps, n_paths, seed):
     return np.exp(s @ np.asarray(weights)) * rng.standard_normal((n_paths, n_steps))
 
 
-def test_log_volatility_weights_recover_a_stochastic_volatility():
+@pytest.mark.parametrize("method", ["acf", "log"])
+def test_log_volatility_weights_recover_a_stochastic_volatility(method):
     taus, w = (10.0, 100.0), np.array([0.3, 0.4])
     x = _stochastic_volatility(w, taus, 4000, 8, seed=0)  # 8 independent stretches
-    est = log_volatility_weights(x[..., None], taus, max_lag=200)
+    est = log_volatility_weights(x[..., None], taus, max_lag=200, method=method)
     assert est.shape == (1, 2)
     np.testing.assert_allclose(est[0], w, atol=0.07)
     # The total log-volatility std is what the factor's scale depends on.
     assert abs(np.linalg.norm(est) - 0.5) < 0.05
+
+
+def test_expected_sample_acfs_match_simulated_stochastic_volatility():
+    from quantgan.preprocessing import _expected_sample_acf, _mean_sample_acf
+
+    # Paths as long as the S&P 500 history: the stretch-mean bias is not negligible.
+    taus, w, n_lags = (16.0, 128.0), np.array([0.3, 0.45]), 100
+    x = _stochastic_volatility(w, taus, 5000, 200, seed=4)
+    expected = _expected_sample_acf(w**2, np.array(taus), 5000, n_lags)
+    simulated = [_mean_sample_acf(f(x), n_lags) for f in (np.abs, np.square)]
+    for exp, sim in zip(expected, simulated, strict=True):
+        np.testing.assert_allclose(sim, exp, atol=0.01, rtol=0.1)
+    # Without the bias term (a very long stretch) the long lags are overstated.
+    no_bias = _expected_sample_acf(w**2, np.array(taus), 10**7, n_lags)
+    for k in range(2):
+        late = slice(n_lags - 20, n_lags)
+        gap = np.abs(expected[k, late] - simulated[k][late]).mean()
+        gap_no_bias = np.abs(no_bias[k, late] - simulated[k][late]).mean()
+        assert gap < 0.5 * gap_no_bias
+
+
+def test_acf_method_fits_the_acf_of_squares_better_than_the_log_fit():
+    from quantgan.preprocessing import _expected_sample_acf, _mean_sample_acf
+
+    # Volatility with bursts: a log-normal fit to log x^2 misses the large days.
+    rng = np.random.default_rng(5)
+    x = _stochastic_volatility([0.2, 0.3], (8.0, 64.0), 3000, 4, seed=6)
+    x = x * np.where(rng.random(x.shape) < 0.01, 3.0, 1.0)
+    taus = (8.0, 64.0)
+    real = [_mean_sample_acf(f(x), 100) for f in (np.abs, np.square)]
+    gaps = {}
+    for method in ("acf", "log"):
+        w = log_volatility_weights(x[..., None], taus, method=method, max_lag=100)[0]
+        fit = _expected_sample_acf(w**2, np.array(taus), 3000, 100)
+        gaps[method] = np.sqrt(np.mean((fit - np.stack(real)) ** 2))
+    assert gaps["acf"] < gaps["log"]
 
 
 def test_log_volatility_weights_of_iid_returns_are_near_zero_and_bounded():
@@ -122,10 +159,13 @@ def test_log_volatility_weights_of_iid_returns_are_near_zero_and_bounded():
     assert est.shape == (2, 3) and (est >= 0).all()
     assert np.linalg.norm(est, axis=1).max() < 0.1
     x = _stochastic_volatility([1.5], (50.0,), 3000, 4, seed=2)[..., None]
-    capped = log_volatility_weights(x, (50.0,), max_std=0.8)
-    np.testing.assert_allclose(np.linalg.norm(capped), 0.8)
-    assert log_volatility_weights(x, (50.0,), max_std=5.0)[0, 0] > 1.2
-    np.testing.assert_allclose(log_volatility_weights(x, (50.0,)), [[1.0]])  # default cap
+    for method in ("acf", "log"):
+        capped = log_volatility_weights(x, (50.0,), max_std=0.8, method=method)
+        np.testing.assert_allclose(np.linalg.norm(capped), 0.8)
+        np.testing.assert_allclose(log_volatility_weights(x, (50.0,), method=method), [[1.0]])
+    assert log_volatility_weights(x, (50.0,), max_std=5.0, method="log")[0, 0] > 1.2
+    with pytest.raises(ValueError, match="method must be one of"):
+        log_volatility_weights(x, (50.0,), method="ml")
     # Too short to estimate: zeros, not noise.
     assert (log_volatility_weights(rng.standard_normal((7, 1)), (5.0,)) == 0).all()
     with pytest.raises(ValueError, match="2-D"):
