@@ -7,11 +7,11 @@ AR(1) processes with time constants 16, 64 and 256 days (``memory``). Training m
 on the S&P 500 (1999-2018):
 
 - ``fixed``: log-volatility std 0.5 spread evenly over the time constants;
-- ``moments``: the moment estimate of
-  :func:`quantgan.preprocessing.log_volatility_weights`, fitted to the ACFs of ``|r|``
-  and ``r^2`` (``method="acf"``, the default since the fifth session);
-- ``moments-log``: the same estimator fitted to the autocovariances of log squared
-  returns only (``method="log"``, the fourth session's start).
+- ``moments`` (the default): the moment estimate of
+  :func:`quantgan.preprocessing.log_volatility_weights` from the autocovariances of
+  log squared returns (``method="log"``);
+- ``acf-moments``: the same model fitted to the ACFs of ``|r|`` and ``r^2``
+  (``method="acf"``).
 
 For each it simulates the factor alone, ``x_t = exp(w . s_t) * eps_t`` with Gaussian
 ``eps`` (no network), as long as the history, and prints the ACF scores of ``|r|`` and
@@ -75,7 +75,7 @@ def main(argv=None) -> pd.DataFrame:
     starts = {
         "fixed": np.full(len(MEMORY), 0.5 / np.sqrt(len(MEMORY))),
         "moments": log_volatility_weights(x[:, None], MEMORY)[0],
-        "moments-log": log_volatility_weights(x[:, None], MEMORY, method="log")[0],
+        "acf-moments": log_volatility_weights(x[:, None], MEMORY, method="acf")[0],
     }
     real = {
         "acf_abs": 0.0,

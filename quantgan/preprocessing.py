@@ -281,7 +281,7 @@ def log_volatility_weights(
     x: np.ndarray,
     timescales,
     *,
-    method: str = "acf",
+    method: str = "log",
     max_lag: int = 250,
     offset: float = 1e-4,
     max_std: float = 1.0,
@@ -293,7 +293,7 @@ def log_volatility_weights(
     ``exp(-h / timescales[k])`` and ``eps`` is i.i.d. standard normal, so that
     ``log sigma`` has autocovariance ``C(h) = sum_k w_k^2 exp(-h / tau_k)``.
 
-    ``method="log"``: ``y_t = log x_t^2`` is ``log sigma_t^2`` plus i.i.d. noise, so
+    ``method="log"`` (default): ``y_t = log x_t^2`` is ``log sigma_t^2`` plus i.i.d. noise, so
     for every lag ``h >= 1``
 
     .. math:: \operatorname{cov}(y_t, y_{t+h}) = 4 \sum_k w_k^2 e^{-h / \tau_k},
@@ -304,7 +304,7 @@ def log_volatility_weights(
     Harvey, Ruiz & Shephard 1994; ``offset`` keeps ``log`` finite at zero returns,
     as in Breidt & Carriquiry 1996.)
 
-    ``method="acf"`` (default): starting there, least squares on the sample ACFs of
+    ``method="acf"``: starting there, least squares on the sample ACFs of
     ``|x|`` and ``x^2`` over lags ``1..max_lag``, the volatility-clustering facts the
     generator is judged on. For Gaussian ``eps`` and log-normal ``sigma`` they are
     known in closed form (``E sigma_t^p sigma_{t+h}^p = exp(p^2 (C(0) + C(h)))``):
@@ -327,7 +327,7 @@ def log_volatility_weights(
         Standardised returns; windows are treated as independent stretches.
     timescales : sequence of float
         Time constants of the AR(1) components, in steps.
-    method : {"acf", "log"}, default "acf"
+    method : {"log", "acf"}, default "log"
         What the weights are fitted to (above).
     max_lag : int, default 250
         Longest lag fitted (capped at a quarter of the series' length).
