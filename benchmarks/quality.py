@@ -11,6 +11,8 @@ for 2009-2018, the GARCH(1,1) row of the Quant GANs paper next to ours.
     python benchmarks/quality.py --quick                  # smoke run: 5 s budget, 50 paths
     python benchmarks/quality.py --models wgan,wgan-conv,garch-t,gjr-t,bootstrap \
         --wgan-budget 300 --seeds 0,1,2                   # issue 8's table with its spread
+    python benchmarks/quality.py --models wgan-held,garch-normal,garch-t --seed 0
+        # WGANAugmenter(memory_init="acf-moments", train_memory=False) (docs/model.md)
 
 Times are wall-clock on whatever machine runs it; compare them only within one run.
 """
@@ -52,6 +54,17 @@ MODELS = {
         "WGAN-conv",
         lambda b, s: qg.WGANAugmenter(
             generator="conv", time_budget=b, random_state=s, verbose=False
+        ),
+    ),
+    # The fifth session's opt-in: the volatility factor fitted to the ACFs and held.
+    "wgan-held": (
+        "WGAN-held",
+        lambda b, s: qg.WGANAugmenter(
+            memory_init="acf-moments",
+            train_memory=False,
+            time_budget=b,
+            random_state=s,
+            verbose=False,
         ),
     ),
     "garch-t": ("GARCH-t", lambda b, s: qg.GARCHAugmenter(dist="t")),
