@@ -1,6 +1,6 @@
 """Preprocessing of returns for the generator: scaling, Lambert W gaussianising, windows.
 
-numpy only. The pipeline of Quant GANs (Wiese et al. 2020, section 6) is
+numpy and scipy (no torch). The pipeline of Quant GANs (Wiese et al. 2020, section 6) is
 ``log returns -> standardise -> inverse Lambert W -> standardise``; the generator
 learns the (lighter-tailed) result and sampling undoes each step exactly.
 
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import least_squares, nnls
+
+from quantgan.metrics import _acf_columns
 
 __all__ = [
     "GaussianizingScaler",
@@ -376,14 +378,11 @@ def log_volatility_weights(
 
 
 def _mean_sample_acf(y: np.ndarray, n_lags: int) -> np.ndarray:
-    """Mean over rows of the sample ACF (as :func:`quantgan.metrics.acf`), lags 1..n_lags."""
-    c = y - y.mean(axis=1, keepdims=True)
-    length = c.shape[1]
-    n_fft = 1 << (2 * length - 1).bit_length()
-    spectrum = np.fft.rfft(c, n=n_fft, axis=1)
-    acov = np.fft.irfft(spectrum * np.conj(spectrum), n=n_fft, axis=1)[:, : n_lags + 1]
-    denom = np.where(acov[:, :1] > 0, acov[:, :1], 1.0)
-    return (acov[:, 1:] / denom).mean(axis=0)
+    """Mean over rows of :func:`quantgan.metrics.acf` at lags 1..n_lags (constant rows: 0)."""
+    varying = y.std(axis=1) > 0
+    if not varying.any():
+        return np.zeros(n_lags)
+    return _acf_columns(y[varying].T, n_lags)[1:].sum(axis=1) / y.shape[0]
 
 
 def _expected_sample_acf(variances, taus, length: int, n_lags: int) -> np.ndarray:
