@@ -11,7 +11,10 @@ on the S&P 500 (1999-2018):
   :func:`quantgan.preprocessing.log_volatility_weights` from the autocovariances of
   log squared returns (``method="log"``);
 - ``acf-moments``: the same model fitted to the ACFs of ``|r|`` and ``r^2``
-  (``method="acf"``).
+  (``method="acf"``);
+- ``acf-moments + garch``: with ``garch=True``, that start scaled and a GARCH(1,1)
+  volatility driven by the same noise, fitted jointly
+  (:func:`quantgan.preprocessing.garch_volatility_start`).
 
 For each it simulates the factor alone, ``x_t = exp(w . s_t) * eps_t`` with Gaussian
 ``eps`` (no network), as long as the history, and prints the ACF scores of ``|r|`` and
@@ -33,18 +36,27 @@ import torch
 
 import quantgan as qg
 from quantgan import metrics
-from quantgan.nn.tcn import ar1_filter
-from quantgan.preprocessing import log_volatility_weights
+from quantgan.nn.tcn import ar1_filter, garch_log_variance
+from quantgan.preprocessing import garch_volatility_start, log_volatility_weights
 
 MEMORY = (16.0, 64.0, 256.0)
 
 
-def factor_alone(weights: np.ndarray, n_paths: int, length: int, seed: int) -> np.ndarray:
-    """(length, n_paths) paths of ``exp(w . s_t) * eps_t`` (unit AR(1) ``s``, Gaussian eps)."""
+def factor_alone(
+    weights: np.ndarray, n_paths: int, length: int, seed: int, alpha: float = 0.0
+) -> np.ndarray:
+    """(length, n_paths) paths of ``exp(w . s_t) * eps_t`` (unit AR(1) ``s``, Gaussian eps).
+
+    With ``alpha > 0``, times the GARCH volatility of ``garch=True`` driven by the same
+    ``eps`` (persistence 0.99, a burn-in as long as the path)."""
     gen = torch.Generator().manual_seed(seed)
     slow = ar1_filter(torch.randn(n_paths, len(MEMORY), length, generator=gen), MEMORY)
     log_vol = torch.einsum("k,nkt->nt", torch.as_tensor(weights, dtype=slow.dtype), slow)
     eps = torch.randn(n_paths, length, generator=gen)
+    if alpha > 0:
+        shocks = torch.cat([torch.randn(n_paths, length, generator=gen), eps], dim=-1)
+        log_var = garch_log_variance(shocks[:, None], torch.tensor([alpha]), torch.tensor([0.99]))
+        log_vol = log_vol + 0.5 * log_var[:, 0, length:]
     return (torch.exp(log_vol) * eps).double().numpy().T
 
 
@@ -84,17 +96,23 @@ def main(argv=None) -> pd.DataFrame:
         "acf_abs_lags_1_5": float(metrics.acf(np.abs(returns), 5)[1:].mean()),
         "acf_sq_lags_1_5": float(metrics.acf(returns**2, 5)[1:].mean()),
     }
-    rows = {"real": {**real, **{f"w_{int(t)}": np.nan for t in MEMORY}}}
-    for name, w in starts.items():
-        paths = factor_alone(w, args.n_paths, len(returns), args.seed)
+    joint, alpha = garch_volatility_start(x[:, None], MEMORY, weights=starts["acf-moments"][None])
+    rows = {"real": {**real, **{f"w_{int(t)}": np.nan for t in MEMORY}, "alpha": np.nan}}
+    for name, w, a in [
+        *((name, w, 0.0) for name, w in starts.items()),
+        ("acf-moments + garch", joint[0], float(alpha[0])),
+    ]:
+        paths = factor_alone(w, args.n_paths, len(returns), args.seed, alpha=a)
         rows[f"factor alone, {name} start"] = {
             **summary(returns, paths),
             **{f"w_{int(t)}": v for t, v in zip(MEMORY, w, strict=True)},
+            "alpha": a,
         }
     table = pd.DataFrame(rows).T
     print(f"S&P 500 1999-2018, {len(returns)} days; {args.n_paths} simulated paths per start")
     print(table.to_string(float_format=lambda v: f"{v:.4g}"))
-    print("(w_k: the log-volatility std that time constant k contributes)")
+    print("(w_k: the log-volatility std that time constant k contributes; alpha: the GARCH")
+    print(" volatility's, garch=True, fitted jointly by garch_volatility_start)")
 
     for path in args.model:
         model = qg.WGANAugmenter.load(path)

@@ -13,6 +13,8 @@ for 2009-2018, the GARCH(1,1) row of the Quant GANs paper next to ours.
         --wgan-budget 300 --seeds 0,1,2                   # issue 8's table with its spread
     python benchmarks/quality.py --models wgan-held,garch-normal,garch-t --seed 0
         # WGANAugmenter(memory_init="acf-moments", train_memory=False) (docs/model.md)
+    python benchmarks/quality.py --models wgan-garch,garch-normal,garch-t --seed 0
+        # the same with garch=True (docs/model.md, "Sixth session")
 
 Times are wall-clock on whatever machine runs it; compare them only within one run.
 """
@@ -62,6 +64,30 @@ MODELS = {
         lambda b, s: qg.WGANAugmenter(
             memory_init="acf-moments",
             train_memory=False,
+            time_budget=b,
+            random_state=s,
+            verbose=False,
+        ),
+    ),
+    # The sixth session's: plus a GARCH(1,1) volatility driven by the network's output.
+    "wgan-garch": (
+        "WGAN-garch",
+        lambda b, s: qg.WGANAugmenter(
+            memory_init="acf-moments",
+            train_memory=False,
+            garch=True,
+            time_budget=b,
+            random_state=s,
+            verbose=False,
+        ),
+    ),
+    "wgan-garch-std": (
+        "WGAN-garch-std",
+        lambda b, s: qg.WGANAugmenter(
+            memory_init="acf-moments",
+            train_memory=False,
+            garch=True,
+            match_std=True,
             time_budget=b,
             random_state=s,
             verbose=False,

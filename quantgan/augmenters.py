@@ -33,6 +33,7 @@ from quantgan.nn.lipschitz import LIPSCHITZ_METHODS
 from quantgan.nn.tcn import TCNCritic, TCNGenerator, TCNWindowGenerator
 from quantgan.preprocessing import (
     GaussianizingScaler,
+    garch_volatility_start,
     log_volatility_weights,
     sliding_windows,
 )
@@ -65,13 +66,17 @@ _FORMAT = "quantgan.WGANAugmenter"
 #: ``match_mean`` and the fitted ``drift_``, version 4 ``validation_fraction``, the
 #: fitted ``n_validation_`` and the TCN's ``asset_memory`` / ``slow_input`` (absent:
 #: the earlier shared channels and AR(1) levels in the body), version 5 the parameter
-#: ``train_memory`` (older files trained the log-volatility weights). Files of every older
-#: version load; older releases reject newer files with "upgrade quantgan" (their
+#: ``train_memory`` (older files trained the log-volatility weights), version 6 the
+#: parameters ``garch`` and ``match_std`` and the fitted ``garch_start_`` and ``scale_``. Files of every older version load; older releases reject newer files with "upgrade quantgan" (their
 #: constructor would not know the new parameters).
-_FORMAT_VERSION = 5
+_FORMAT_VERSION = 6
 _OPTIMIZERS = ("rmsprop", "adam")
 _GENERATORS = ("conv", "tcn")
 _MEMORY_INITS = ("moments", "acf-moments", "fixed")
+#: ``garch=True``: persistence (alpha + beta) of the GARCH volatility, and its alpha
+#: with ``memory_init="fixed"`` (otherwise fitted by garch_volatility_start).
+_GARCH_PERSISTENCE = 0.99
+_GARCH_ALPHA = 0.05
 #: What ``None`` means for the parameters whose best value depends on the generator
 #: (measured in docs/model.md: the seed's training settings starved the TCN).
 _GENERATOR_DEFAULTS = {
@@ -82,6 +87,8 @@ _GENERATOR_DEFAULTS = {
         "n_critic": 5,
         "optimizer": "rmsprop",
         "gaussianize": True,
+        "garch": False,
+        "match_std": False,
     },
     "tcn": {
         "latent_dim": 3,
@@ -90,6 +97,8 @@ _GENERATOR_DEFAULTS = {
         "n_critic": 2,
         "optimizer": "adam",
         "gaussianize": False,
+        "garch": True,
+        "match_std": True,
     },
 }
 #: Windows generated per forward pass when sampling (bounds memory for huge requests).
@@ -363,31 +372,40 @@ class WGANAugmenter(BaseAugmenter):
         past the receptive field without a drift that follows it. With several
         assets, each gets its own channels besides the shared ones. With ``memory``, the critic
         sees the whole training window rather than ``receptive_field`` steps.
-    memory_init : {"moments", "acf-moments", "fixed"}, default "moments"
+    memory_init : {"acf-moments", "moments", "fixed"}, default "acf-moments"
         "tcn" with ``memory`` only: where the log-volatility factor's weights start,
-        kept in ``log_volatility_start_``. "moments": at a moment estimate from the
-        training returns, fitted to the autocovariances of their log squares
-        (:func:`quantgan.preprocessing.log_volatility_weights`, ``method="log"``).
-        "acf-moments": fitted to the sample ACFs of ``|x|`` and ``x^2`` instead
-        (``method="acf"``), the clustering facts the model is judged on. "fixed": a
-        log-volatility standard deviation of 0.5 spread evenly over the time
-        constants, whatever the data (the default before the fourth session).
-        Training moves these weights little in minutes, so the start decides much of
-        the volatility clustering: on the S&P 500 after 5 minutes (3 seeds,
-        docs/model.md), the ACF |r| score was 0.020-0.039 with "moments" and
-        0.051-0.074 with "fixed" (GARCH(1,1)-t: 0.035-0.037).
-    train_memory : bool, default True
+        kept in ``log_volatility_start_``. "acf-moments": fitted to the sample ACFs
+        of ``|x|`` and ``x^2`` of the training returns, the clustering facts the
+        model is judged on (:func:`quantgan.preprocessing.log_volatility_weights`,
+        ``method="acf"``). "moments": fitted to the autocovariances of their log
+        squares (``method="log"``; the default of the fourth and fifth sessions).
+        "fixed": a log-volatility standard deviation of 0.5 spread evenly over the
+        time constants, whatever the data. With ``garch``, the factor's scale is then
+        fitted together with the GARCH volatility (see ``garch``). Training moves
+        these weights little in minutes, so the start decides much of the volatility
+        clustering: on the S&P 500 after 5 minutes (3 seeds, docs/model.md), the ACF
+        |r| score was 0.020-0.039 with "moments" and 0.051-0.074 with "fixed"
+        (GARCH(1,1)-t: 0.035-0.037).
+    train_memory : bool, optional
         "tcn" with ``memory`` only: whether training moves the log-volatility weights
-        from their start (False holds them there; the network still learns the rest).
-        ``memory_init="acf-moments", train_memory=False`` gave the best volatility
-        clustering and leverage measured after 5 minutes on the S&P 500 (3 seeds,
-        docs/model.md: ACF |r| 0.018-0.020, ACF r^2 0.035-0.040, leverage 0.30,
-        against 0.020-0.039, 0.041-0.052 and 0.38-0.42 for the default), but worse
-        100-day sums (EMD 0.025-0.044 against 0.012-0.020; on one seed of three
-        worse than GARCH's) and a more negative skew (-0.57 to -0.99 against the
-        real -0.20), so it is not the default. Keep it True for several assets: held
-        at the start, their volatility stays half shared (volatility co-movement
-        0.41 against the real 0.84 on S&P 500 + NASDAQ).
+        from their start (False holds them there; the network still learns the
+        rest). Default (None): held for one asset, trained for several. Trained from
+        the acf start, the 256-day weight erodes in minutes (the 254-day critic
+        window hardly sees the long lags; docs/model.md, "Fifth session"); several
+        assets must learn how much volatility they share (held at the even split, S&P
+        500 + NASDAQ lost their volatility co-movement: 0.41 against the real 0.84).
+    garch : bool, optional
+        "tcn" only (default True there; False, and not allowed, for "conv"): also
+        multiply the output by a GARCH(1,1) volatility driven by the network's own
+        output (:class:`quantgan.nn.TCNGenerator`, ``garch``), whose power-law right
+        tail and response to large days give the bursts of extreme days behind the
+        short-lag ACF of ``r^2``, which a log-normal factor cannot reach at the S&P
+        500's kurtosis. Its ``alpha`` (and the factor's scale) start at a
+        simulated-moment fit to the ACFs of ``|r|`` and ``r^2``
+        (:func:`quantgan.preprocessing.garch_volatility_start`, persistence
+        ``alpha + beta = 0.99``; with ``memory_init="fixed"``, alpha 0.05), kept in
+        ``garch_start_`` (``(n_assets, 2)``: alpha, persistence) and held during
+        training (docs/model.md, "Sixth session").
     latent_dim : int, optional
         Size of the latent noise vector ("conv", default 50, the seed's); i.i.d. noise
         channels per time step ("tcn", default 3, as Quant GANs).
@@ -436,6 +454,14 @@ class WGANAugmenter(BaseAugmenter):
         steps (``drift_``). A WGAN learns the drift poorly (it is tiny next to the daily
         volatility) and a wrong drift dominates the law of long-horizon sums; the
         shift changes nothing else (volatility, tails, dependence).
+    match_std : bool, optional
+        Default True for "tcn", False for "conv" (not measured there). After
+        training, also scale the generated returns by a constant (per asset) so
+        that their standard deviation matches the training one (``scale_``, estimated
+        on the same generated steps), and judge checkpoints on paths scaled the same
+        way, so that the choice weighs the shape of the law, not the output scale
+        (which swings by 10-20% between checkpoints of one run; docs/model.md). Like
+        the shift, the scale changes nothing else (tails, dependence).
     validation_every : int, default 50
         Generator steps between validation scores; the best-scoring generator is kept.
     validation_fraction : float, optional
@@ -478,8 +504,15 @@ class WGANAugmenter(BaseAugmenter):
         gradient norms, validation score.
     best_step_ : int
         The generator step whose weights were kept.
+    log_volatility_start_ : ndarray of shape (n_assets, len(memory)) or None
+        Where the TCN's log-volatility weights started (``memory_init``).
+    garch_start_ : ndarray of shape (n_assets, 2) or None
+        With ``garch``: the GARCH volatility's alpha and persistence per asset.
     drift_ : ndarray of shape (n_assets,)
         Constant added to every generated return (``match_mean``); zeros otherwise.
+    scale_ : ndarray of shape (n_assets,)
+        Constant every generated return is multiplied by before the shift
+        (``match_std``); ones otherwise.
     n_validation_ : int
         Steps (windows, for a 3-D ``X``) held out at the end for checkpoint selection
         (``validation_fraction``); 0 when the score used the training history.
@@ -503,8 +536,9 @@ class WGANAugmenter(BaseAugmenter):
         generator: str = "tcn",
         receptive_field: int = 127,
         memory: tuple | None = None,
-        memory_init: str = "moments",
-        train_memory: bool = True,
+        memory_init: str = "acf-moments",
+        train_memory: bool | None = None,
+        garch: bool | None = None,
         latent_dim: int | None = None,
         hidden: int = 32,
         lipschitz: str | None = None,
@@ -518,6 +552,7 @@ class WGANAugmenter(BaseAugmenter):
         max_steps: int | None = None,
         gaussianize: bool | None = None,
         match_mean: bool = True,
+        match_std: bool | None = None,
         validation_every: int = 50,
         validation_fraction: float | None = None,
         patience: int | None = None,
@@ -535,6 +570,7 @@ class WGANAugmenter(BaseAugmenter):
         self.memory = memory
         self.memory_init = memory_init
         self.train_memory = train_memory
+        self.garch = garch
         self.latent_dim = latent_dim
         self.hidden = hidden
         self.lipschitz = lipschitz
@@ -548,6 +584,7 @@ class WGANAugmenter(BaseAugmenter):
         self.max_steps = max_steps
         self.gaussianize = gaussianize
         self.match_mean = match_mean
+        self.match_std = match_std
         self.validation_every = validation_every
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -566,6 +603,12 @@ class WGANAugmenter(BaseAugmenter):
         if value is None:
             return _GENERATOR_DEFAULTS.get(self.generator, _GENERATOR_DEFAULTS["conv"])[name]
         return value
+
+    def _train_memory(self) -> bool:
+        """``train_memory`` resolved: None trains the weights for several assets only."""
+        if self.train_memory is None:
+            return self.n_assets_ > 1
+        return bool(self.train_memory)
 
     def _window_for(self, length: int) -> int:
         if self.window is None:
@@ -605,8 +648,17 @@ class WGANAugmenter(BaseAugmenter):
             raise ValueError(
                 f"memory_init must be one of {_MEMORY_INITS}, got {self.memory_init!r}"
             )
-        if not isinstance(self.train_memory, (bool, np.bool_)):
-            raise ValueError(f"train_memory must be True or False, got {self.train_memory!r}")
+        if self.train_memory is not None and not isinstance(self.train_memory, (bool, np.bool_)):
+            raise ValueError(f"train_memory must be True, False or None, got {self.train_memory!r}")
+        for name in ("garch", "match_std"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{name} must be True, False or None, got {value!r}")
+        if self._param("garch") and self.generator != "tcn":
+            raise ValueError(
+                "garch applies to generator='tcn' only (the conv model's windows are "
+                "independent, a volatility recursion would restart at every window)"
+            )
         if self._param("lipschitz") not in LIPSCHITZ_METHODS:
             raise ValueError(
                 f"lipschitz must be one of {LIPSCHITZ_METHODS}, got {self.lipschitz!r}; "
@@ -705,7 +757,9 @@ class WGANAugmenter(BaseAugmenter):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 generator, critic = self._build_models()
-                self.log_volatility_start_ = self._start_log_volatility(generator, model_space)
+                self.log_volatility_start_ = self._start_log_volatility(
+                    generator, model_space, seed
+                )
             config = TrainingConfig(
                 lipschitz=self._param("lipschitz"),
                 gp_weight=float(self.gp_weight),
@@ -725,7 +779,7 @@ class WGANAugmenter(BaseAugmenter):
                 series=None if self.windowed_ else held_out,
                 long_paths=self._long_path_sampler(generator, held_out, seed, device),
                 center=bool(self.match_mean),
-                rescale=self.validation_fraction is not None,
+                rescale=self.validation_fraction is not None or bool(self._param("match_std")),
             )
             trainer = WGANTrainer(
                 generator,
@@ -752,21 +806,50 @@ class WGANAugmenter(BaseAugmenter):
             for step, fixed, fresh in trainer.snapshots
         ]
         self.device_ = str(device)
-        self.drift_ = np.zeros(self.n_assets_)
-        if self.match_mean:
-            self.drift_ = values.reshape(-1, self.n_assets_).mean(axis=0) - self._generated_mean(
-                np.random.default_rng([seed, 1])
-            )
+        self.drift_, self.scale_ = np.zeros(self.n_assets_), np.ones(self.n_assets_)
+        match_std = bool(self._param("match_std"))
+        if self.match_mean or match_std:
+            mean, std = self._generated_moments(np.random.default_rng([seed, 1]))
+            train = values.reshape(-1, self.n_assets_)
+            if match_std:
+                self.scale_ = train.std(axis=0) / np.where(std > 0, std, np.inf)
+                self.scale_[std <= 0] = 1.0
+            if self.match_mean:
+                self.drift_ = train.mean(axis=0) - self.scale_ * mean
 
-    def _start_log_volatility(self, generator, model_space: np.ndarray) -> np.ndarray | None:
-        """Set a TCN's log-volatility start (``memory_init``); the weights, or None."""
+    def _start_log_volatility(
+        self, generator, model_space: np.ndarray, seed: int
+    ) -> np.ndarray | None:
+        """Set a TCN's volatility start (``memory_init``, ``garch``); the factor's weights.
+
+        Also sets ``garch_start_`` (None without ``garch``).
+        """
+        self.garch_start_ = None
         tcn = getattr(generator, "tcn", None)
-        if tcn is None or not tcn.memory:
+        if tcn is None:
             return None
-        if self.memory_init != "fixed":
+        weights = None
+        if tcn.memory and self.memory_init != "fixed":
             method = "acf" if self.memory_init == "acf-moments" else "log"
-            tcn.set_log_volatility(log_volatility_weights(model_space, tcn.memory, method=method))
-        tcn.log_vol.weight.requires_grad_(bool(self.train_memory))
+            weights = log_volatility_weights(model_space, tcn.memory, method=method)
+        if tcn.garch:
+            persistence = _GARCH_PERSISTENCE
+            alpha = np.full(self.n_assets_, _GARCH_ALPHA)
+            if self.memory_init != "fixed":
+                weights, alpha = garch_volatility_start(
+                    model_space,
+                    tcn.memory,
+                    weights=weights if tcn.memory else np.zeros((self.n_assets_, 0)),
+                    persistence=persistence,
+                    seed=seed,
+                )
+            tcn.set_garch(alpha, persistence)
+            self.garch_start_ = np.column_stack([alpha, np.full(self.n_assets_, persistence)])
+        if not tcn.memory:
+            return None
+        if weights is not None:
+            tcn.set_log_volatility(weights)
+        tcn.log_vol.weight.requires_grad_(self._train_memory())
         return tcn.log_volatility().double().numpy()
 
     def _split_validation(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -794,16 +877,16 @@ class WGANAugmenter(BaseAugmenter):
         self.n_validation_ = n_val
         return values[: n - n_val], values[n - n_val :]
 
-    #: Generated steps used to estimate the mean for ``match_mean``.
+    #: Generated steps used to estimate the mean and std for ``match_mean``, ``match_std``.
     _MEAN_STEPS = 1 << 20
 
-    def _generated_mean(self, rng: np.random.Generator) -> np.ndarray:
-        """Mean per asset of about a million generated steps, before any drift shift."""
-        self.drift_ = np.zeros(self.n_assets_)
+    def _generated_moments(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and std per asset of about a million generated steps, unshifted, unscaled."""
+        self.drift_, self.scale_ = np.zeros(self.n_assets_), np.ones(self.n_assets_)
         length = self.window_ if self.windowed_ else self.n_timesteps_
         n_paths = max(1, self._MEAN_STEPS // length)
-        paths = self._sample(n_paths, length, rng)
-        return paths.reshape(-1, self.n_assets_).mean(axis=0)
+        flat = self._sample(n_paths, length, rng).reshape(-1, self.n_assets_)
+        return flat.mean(axis=0), flat.std(axis=0)
 
     #: Whole paths generated at each validation of a TCN (see StylizedFactScore).
     _VALIDATION_PATHS = 16
@@ -841,6 +924,7 @@ class WGANAugmenter(BaseAugmenter):
                 memory,
                 asset_memory=self._asset_memory,
                 slow_input=self._slow_input,
+                garch=bool(self._param("garch")),
             )
             gen = TCNWindowGenerator(tcn, self.window_)
             critic_rf = self.window_ if memory else rf
@@ -909,7 +993,7 @@ class WGANAugmenter(BaseAugmenter):
                 chained = returns.reshape(stop - start, per_path * self.window_, self.n_assets_)
                 out[start:stop] = chained[:, :n_timesteps]
         self._n_tail_last = n_tail
-        return out + self.drift_
+        return out * self.scale_ + self.drift_
 
     def _sample_tcn(self, n_paths: int, n_timesteps: int, rng: np.random.Generator) -> np.ndarray:
         tcn = self.generator_.tcn
@@ -930,7 +1014,7 @@ class WGANAugmenter(BaseAugmenter):
                 out[start:stop], tail = self.scaler_.inverse_transform(v)
                 n_tail += tail
         self._n_tail_last = n_tail
-        return out + self.drift_
+        return out * self.scale_ + self.drift_
 
     def _to_frame(self, paths: np.ndarray) -> pd.DataFrame:
         frame = super()._to_frame(paths)
@@ -965,6 +1049,7 @@ class WGANAugmenter(BaseAugmenter):
         # rebuilds the network these weights belong to.
         params.update({k: self._param(k) for k in _GENERATOR_DEFAULTS["conv"]})
         params["memory"] = [float(t) for t in params["memory"]]
+        params["train_memory"] = self._train_memory()
         params = {k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in params.items()}
         index = self.train_index_
         fitted = {
@@ -989,6 +1074,7 @@ class WGANAugmenter(BaseAugmenter):
             ),
             "scaler": self.scaler_.get_state(),
             "drift_": [float(d) for d in self.drift_],
+            "scale_": [float(c) for c in self.scale_],
             "n_validation_": int(self.n_validation_),
             "asset_memory": bool(self._asset_memory),
             "slow_input": self._slow_input,
@@ -996,6 +1082,9 @@ class WGANAugmenter(BaseAugmenter):
                 None
                 if self.log_volatility_start_ is None
                 else np.asarray(self.log_volatility_start_).tolist()
+            ),
+            "garch_start_": (
+                None if self.garch_start_ is None else np.asarray(self.garch_start_).tolist()
             ),
         }
         meta = {
@@ -1041,6 +1130,11 @@ class WGANAugmenter(BaseAugmenter):
         params.setdefault("memory", ())
         # Before version 5 training always moved the log-volatility weights.
         params.setdefault("train_memory", True)
+        # Files without memory_init were written when the factor started fixed.
+        params.setdefault("memory_init", "fixed")
+        # Before version 6 there was no GARCH volatility.
+        params.setdefault("garch", False)
+        params.setdefault("match_std", False)
         self = cls(**params)
         self.window_ = fitted["window_"]
         self.n_assets_ = self.n_features_in_ = fitted["n_assets_"]
@@ -1059,11 +1153,14 @@ class WGANAugmenter(BaseAugmenter):
         )
         self.scaler_ = GaussianizingScaler.from_state(fitted["scaler"])
         self.drift_ = np.asarray(fitted.get("drift_", [0.0] * self.n_assets_), dtype=float)
+        self.scale_ = np.asarray(fitted.get("scale_", [1.0] * self.n_assets_), dtype=float)
         self.n_validation_ = int(fitted.get("n_validation_", 0))
         self._asset_memory = bool(fitted.get("asset_memory", False))
         self._slow_input = str(fitted.get("slow_input", "state"))
         start = fitted.get("log_volatility_start_")
         self.log_volatility_start_ = None if start is None else np.asarray(start, dtype=float)
+        garch_start = fitted.get("garch_start_")
+        self.garch_start_ = None if garch_start is None else np.asarray(garch_start, dtype=float)
         if self.generator not in _GENERATORS:
             raise ValueError(f"{str(path)!r} names an unknown generator {self.generator!r}")
         with torch.random.fork_rng(devices=[]):  # init draws must not move the user's RNG

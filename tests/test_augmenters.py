@@ -291,11 +291,12 @@ def test_tcn_trains_and_samples_whole_paths_in_one_pass(fitted_tcn):
     # The paths are exactly the TCN applied once to one noise sequence per path
     # (length n_timesteps + receptive_field - 1), mapped back to returns: no chaining.
     tcn = aug.generator_.tcn
-    noise = np.random.default_rng(7).standard_normal((3, 3, 600 + 14)).astype(np.float32)
+    assert tcn.noise_channels == 3 + 1  # latent_dim, and the GARCH burn-in (garch default)
+    noise = np.random.default_rng(7).standard_normal((3, 4, 600 + 14)).astype(np.float32)
     with torch.no_grad():
         v = tcn(torch.from_numpy(noise)).transpose(1, 2).numpy().astype(np.float64)
     expected, _ = aug.scaler_.inverse_transform(v)
-    expected += aug.drift_  # match_mean: one constant shift
+    expected = expected * aug.scale_ + aug.drift_  # match_std, match_mean: constants
     np.testing.assert_allclose(paths.to_numpy().T, expected[:, :, 0], rtol=1e-6, atol=1e-12)
 
 
@@ -339,7 +340,7 @@ def test_tcn_save_load_round_trip(fitted_tcn, fitted, tmp_path):
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as f:
-        assert f.metadata()["format_version"] == "5"
+        assert f.metadata()["format_version"] == "6"
     conv_path = fitted[0].save(tmp_path / "conv.safetensors")
     assert qg.WGANAugmenter.load(conv_path).get_params()["generator"] == "conv"
 
@@ -473,7 +474,7 @@ def test_tcn_memory_trains_samples_and_round_trips(fitted, tmp_path):
     _, r = fitted
     aug = tiny_tcn(memory=(5, 50.0)).fit(r)
     tcn = aug.generator_.tcn
-    assert tcn.memory == (5.0, 50.0) and tcn.noise_channels == 3 + 2
+    assert tcn.memory == (5.0, 50.0) and tcn.noise_channels == 3 + 2 + 1  # + GARCH burn-in
     # The critic sees the whole window: long-range structure is what memory is for.
     paths = aug.sample(3, 1000, random_state=2)
     assert paths.shape == (1000, 3) and np.isfinite(paths.to_numpy()).all()
@@ -514,6 +515,28 @@ def test_match_mean_shifts_by_a_constant_to_the_training_mean(fitted):
     tol = 0.01 * b.std()
     assert abs(b.mean() - r.mean()) < tol < abs(matched.drift_[0])
     assert abs(a.mean() - r.mean()) == pytest.approx(abs(matched.drift_[0]), abs=tol)
+
+
+def test_match_std_scales_by_a_constant_to_the_training_std(fitted, tmp_path):
+    _, r = fitted
+    aug = tiny(match_std=True).fit(r)
+    assert aug.scale_.shape == (1,) and aug.scale_[0] != 1.0
+    b = aug.sample(400, random_state=5).to_numpy()
+    # A constant scale, then the shift: the raw output is recovered exactly.
+    scale, drift = aug.scale_.copy(), aug.drift_.copy()
+    aug.scale_, aug.drift_ = np.ones(1), np.zeros(1)
+    raw = aug.sample(400, random_state=5).to_numpy()
+    aug.scale_, aug.drift_ = scale, drift
+    np.testing.assert_allclose(b, raw * scale[0] + drift[0], rtol=1e-12, atol=1e-15)
+    # The tiny model's raw std is far from the real one; the matched one is close
+    # (240,000 sampled steps; the estimate used a million others).
+    assert abs(np.log(raw.std() / r.std())) > 0.2
+    assert abs(np.log(b.std() / r.std())) < 0.05
+    assert abs(b.mean() - r.mean()) < 0.01 * b.std()
+    loaded = qg.WGANAugmenter.load(aug.save(tmp_path / "s.safetensors"))
+    np.testing.assert_array_equal(loaded.scale_, aug.scale_)
+    assert loaded.match_std is True
+    assert tiny().fit(r).scale_.tolist() == [1.0]  # off by default
 
 
 def test_long_path_score_sees_scale_and_clustering():
@@ -690,7 +713,7 @@ def test_several_assets_get_own_volatility_channels_and_old_files_load(tmp_path,
     x = pd.DataFrame(np.random.default_rng(1).standard_normal((300, 2)) * 0.01, columns=["a", "b"])
     aug = tiny_tcn(memory=(5.0, 50.0), max_steps=2).fit(x)
     tcn = aug.generator_.tcn
-    assert tcn.asset_memory and tcn.noise_channels == 3 + 2 * 3
+    assert tcn.asset_memory and tcn.noise_channels == 3 + 2 * 3 + 2  # + GARCH burn-ins
     assert tcn.slow_input == "innovations"
     loaded = qg.WGANAugmenter.load(aug.save(tmp_path / "new.safetensors"))
     assert loaded.generator_.tcn.asset_memory
@@ -740,7 +763,7 @@ def test_log_volatility_starts_at_the_moment_estimate_of_the_training_data(tmp_p
         }
     )
     memory = (5.0, 50.0)
-    aug = tiny_tcn(memory=memory, max_steps=1).fit(x)
+    aug = tiny_tcn(memory=memory, max_steps=1, memory_init="moments", garch=False).fit(x)
     expected = log_volatility_weights(aug.scaler_.transform(x.to_numpy()), memory)
     np.testing.assert_allclose(aug.log_volatility_start_, expected, rtol=1e-5, atol=1e-6)
     assert np.linalg.norm(expected[0]) > 0.3 > np.linalg.norm(expected[1])
@@ -749,7 +772,7 @@ def test_log_volatility_starts_at_the_moment_estimate_of_the_training_data(tmp_p
     loaded = qg.WGANAugmenter.load(aug.save(tmp_path / "m.safetensors"))
     np.testing.assert_allclose(loaded.log_volatility_start_, aug.log_volatility_start_)
     assert loaded.memory_init == "moments"
-    acf_fit = tiny_tcn(memory=memory, max_steps=1, memory_init="acf-moments").fit(x)
+    acf_fit = tiny_tcn(memory=memory, max_steps=1, garch=False).fit(x)  # default acf start
     np.testing.assert_allclose(
         acf_fit.log_volatility_start_,
         log_volatility_weights(aug.scaler_.transform(x.to_numpy()), memory, method="acf"),
@@ -757,7 +780,7 @@ def test_log_volatility_starts_at_the_moment_estimate_of_the_training_data(tmp_p
         atol=1e-6,
     )
     assert np.abs(acf_fit.log_volatility_start_ - expected).max() > 0.01  # a different fit
-    fixed = tiny_tcn(memory=memory, max_steps=1, memory_init="fixed").fit(x)
+    fixed = tiny_tcn(memory=memory, max_steps=1, memory_init="fixed", garch=False).fit(x)
     np.testing.assert_allclose(fixed.log_volatility_start_, np.full((2, 2), 0.5 / np.sqrt(2)))
     assert tiny_tcn(memory=(), max_steps=1).fit(x).log_volatility_start_ is None
     with pytest.raises(ValueError, match="memory_init must be one of"):
@@ -768,7 +791,7 @@ def test_train_memory_false_holds_the_log_volatility_weights_at_their_start(tmp_
     rng = np.random.default_rng(4)
     x = pd.Series(rng.standard_t(5, 600) * 0.01)
     memory = (5.0, 50.0)
-    trained = tiny_tcn(memory=memory, max_steps=3).fit(x)  # default: trained
+    trained = tiny_tcn(memory=memory, max_steps=3, train_memory=True).fit(x)
     moved = trained.generator_.tcn.log_volatility().numpy() - trained.log_volatility_start_
     assert np.abs(moved).max() > 1e-4
     held = tiny_tcn(memory=memory, max_steps=3, train_memory=False).fit(x)
@@ -791,5 +814,54 @@ def test_train_memory_false_holds_the_log_volatility_weights_at_their_start(tmp_
     pd.testing.assert_frame_equal(
         loaded.sample(2, 50, random_state=0), held.sample(2, 50, random_state=0)
     )
-    with pytest.raises(ValueError, match="train_memory must be True or False"):
+    with pytest.raises(ValueError, match="train_memory must be True, False or None"):
         tiny_tcn(train_memory="yes").fit(x)
+
+
+def test_garch_volatility_starts_at_the_joint_fit_and_round_trips(tmp_path):
+    from quantgan.preprocessing import garch_volatility_start, log_volatility_weights
+
+    rng = np.random.default_rng(5)
+    x = pd.DataFrame(rng.standard_t(5, (900, 2)) * 0.01, columns=["a", "b"])
+    memory = (5.0, 50.0)
+    aug = tiny_tcn(memory=memory, max_steps=2, garch=True, memory_init="acf-moments").fit(x)
+    tcn = aug.generator_.tcn
+    assert tcn.garch and tcn.noise_channels == 3 + 3 * 2 + 2  # fast, slow, burn-in
+    model_space = aug.scaler_.transform(x.to_numpy())
+    weights, alpha = garch_volatility_start(
+        model_space,
+        memory,
+        weights=log_volatility_weights(model_space, memory, method="acf"),
+        seed=0,
+    )
+    np.testing.assert_allclose(aug.log_volatility_start_, weights, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(aug.garch_start_, np.column_stack([alpha, [0.99, 0.99]]))
+    # Held during training (buffers), saved with the weights.
+    np.testing.assert_allclose(tcn.garch_alpha.numpy(), alpha, rtol=1e-6)
+    loaded = qg.WGANAugmenter.load(aug.save(tmp_path / "g.safetensors"))
+    assert loaded.garch is True
+    np.testing.assert_allclose(loaded.garch_start_, aug.garch_start_)
+    pd.testing.assert_frame_equal(
+        loaded.sample(3, 120, random_state=1), aug.sample(3, 120, random_state=1)
+    )
+    # Without memory the GARCH volatility alone; "fixed" starts at alpha 0.05.
+    alone = tiny_tcn(memory=(), max_steps=1, garch=True).fit(x)
+    assert alone.log_volatility_start_ is None and alone.garch_start_.shape == (2, 2)
+    fixed = tiny_tcn(memory=memory, max_steps=1, garch=True, memory_init="fixed").fit(x)
+    np.testing.assert_allclose(fixed.garch_start_, [[0.05, 0.99], [0.05, 0.99]])
+    assert tiny_tcn(max_steps=1, garch=False).fit(x).garch_start_ is None
+    with pytest.raises(ValueError, match="garch must be True, False or None"):
+        tiny_tcn(garch="yes").fit(x)
+    with pytest.raises(ValueError, match="match_std must be True, False or None"):
+        tiny_tcn(match_std=1).fit(x)
+    # None: held for one asset, trained for several (both default to garch=True).
+    assert (
+        not tiny_tcn(memory=memory, max_steps=1)
+        .fit(x["a"])
+        .generator_.tcn.log_vol.weight.requires_grad
+    )
+    two = tiny_tcn(memory=memory, max_steps=1).fit(x)
+    assert two.generator_.tcn.log_vol.weight.requires_grad
+    assert qg.WGANAugmenter.load(two.save(tmp_path / "two.safetensors")).train_memory is True
+    with pytest.raises(ValueError, match="garch applies to generator='tcn'"):
+        qg.WGANAugmenter(generator="conv", garch=True, max_steps=1).fit(x)

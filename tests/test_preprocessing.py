@@ -170,3 +170,44 @@ def test_log_volatility_weights_of_iid_returns_are_near_zero_and_bounded():
     assert (log_volatility_weights(rng.standard_normal((7, 1)), (5.0,)) == 0).all()
     with pytest.raises(ValueError, match="2-D"):
         log_volatility_weights(rng.standard_normal(100), (5.0,))
+
+
+def _garch_paths(alpha, persistence, n_steps, n_paths, seed):
+    """Gaussian GARCH(1,1) paths with unit unconditional variance (loop, burn-in 2000)."""
+    rng = np.random.default_rng(seed)
+    eps = rng.standard_normal((n_paths, n_steps + 2000))
+    s2, out = np.ones(n_paths), np.empty_like(eps)
+    for t in range(eps.shape[1]):
+        out[:, t] = np.sqrt(s2) * eps[:, t]
+        s2 = (1 - persistence) + s2 * (alpha * eps[:, t] ** 2 + persistence - alpha)
+    return out[:, 2000:]
+
+
+def test_garch_volatility_start_finds_garch_bursts_and_none_in_iid_returns():
+    from quantgan.preprocessing import garch_volatility_start
+
+    taus = (16.0, 256.0)
+    garch = _garch_paths(0.06, 0.99, 4000, 2, seed=7)
+    iid = np.random.default_rng(8).standard_normal((2, 4000))
+    x = np.stack([garch, iid], axis=-1)  # two assets, two stretches each
+    weights, alpha = garch_volatility_start(x, taus, n_paths=32)
+    assert weights.shape == (2, 2) and alpha.shape == (2,)
+    # The factor takes part of GARCH's clustering; i.i.d. returns get neither.
+    assert alpha[0] > 0 and alpha[1] == 0.0
+    assert np.linalg.norm(weights[1]) < 0.15
+    # Without a factor, the GARCH alpha itself is recovered (to the grid's step).
+    _, alpha_alone = garch_volatility_start(x, taus, weights=np.zeros((2, 2)), n_paths=32)
+    assert 0.045 <= alpha_alone[0] <= 0.075 and alpha_alone[1] == 0.0
+    # The grid's pick scales the given weights; it is deterministic for a seed.
+    w0 = np.array([[0.2, 0.3], [0.1, 0.1]])
+    scaled, _ = garch_volatility_start(x, taus, weights=w0, n_paths=32)
+    ratios = scaled / w0
+    assert np.allclose(ratios, ratios[:, :1]) and set(np.round(ratios[:, 0], 6)) <= {0.8, 0.9, 1.0}
+    again = garch_volatility_start(x, taus, weights=w0, n_paths=32)
+    np.testing.assert_array_equal(again[0], scaled)
+    with pytest.raises(ValueError, match="persistence"):
+        garch_volatility_start(x, taus, persistence=1.0)
+    with pytest.raises(ValueError, match="alphas"):
+        garch_volatility_start(x, taus, alphas=(0.5,), persistence=0.4)
+    with pytest.raises(ValueError, match="weights must have shape"):
+        garch_volatility_start(x, taus, weights=np.zeros((1, 2)))

@@ -269,3 +269,103 @@ def test_tcn_body_sees_slow_innovations_not_levels():
     assert gaps["state"][200:].min() > 0
     with pytest.raises(ValueError, match="slow_input must be"):
         TCNGenerator(2, 1, 8, receptive_field=rf, memory=(100.0,), slow_input="levels")
+
+
+def _garch_loop(u, alpha, persistence, clip=4.0):
+    """The GARCH(1,1) recursion written as a loop (reference for the closed form)."""
+    out = np.empty_like(u)
+    s2 = np.ones(u.shape[:-1])
+    for t in range(u.shape[-1]):
+        out[..., t] = s2
+        s2 = (1 - persistence) + s2 * (
+            alpha * np.minimum(u[..., t] ** 2, clip**2) + persistence - alpha
+        )
+    return out
+
+
+def test_garch_log_variance_is_the_recursion_in_closed_form():
+    from quantgan.nn.tcn import garch_log_variance
+    from quantgan.preprocessing import garch_log_variance as np_garch
+
+    u = torch.randn(3, 2, 3000, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    alpha, pers = torch.tensor([0.05, 0.2], dtype=torch.float64), torch.tensor([0.99, 0.9])
+    log_var = garch_log_variance(u, alpha, pers).numpy()
+    for j in range(2):
+        ref = _garch_loop(u[:, j].numpy(), alpha[j].item(), pers[j].item())
+        np.testing.assert_allclose(np.exp(log_var[:, j]), ref, rtol=1e-9)
+        np.testing.assert_allclose(
+            np_garch(u[:, j].numpy(), alpha[j].item(), pers[j].item()), np.log(ref), atol=1e-9
+        )
+    # sigma_t depends on shocks before t only; a huge shock is clipped at 4 sigma.
+    bumped = u.clone()
+    bumped[0, 0, 100] = 1e6
+    gap = garch_log_variance(bumped, alpha, pers) - garch_log_variance(u, alpha, pers)
+    assert gap[0, 0, :101].abs().max() == 0 and gap[0, 0, 101] > 0
+    clipped = u.clone()
+    clipped[0, 0, 100] = 4.0
+    torch.testing.assert_close(
+        garch_log_variance(bumped, alpha, pers), garch_log_variance(clipped, alpha, pers)
+    )
+    # Differentiable in the shocks (the generator's output drives it).
+    v = u[:1, :1, :200].clone().requires_grad_(True)
+    garch_log_variance(v, alpha[:1], pers[:1]).sum().backward()
+    assert torch.isfinite(v.grad).all() and v.grad[0, 0, :-1].abs().min() > 0
+
+
+def test_garch_generator_multiplies_by_a_volatility_driven_by_its_output():
+    rf = 9
+    torch.manual_seed(0)
+    g = TCNGenerator(2, 1, 8, receptive_field=rf, memory=(50.0,), garch=True).eval()
+    assert g.noise_channels == 2 + 1 + 1  # fast, slow, one burn-in channel per asset
+    noise = torch.randn(256, g.noise_channels, 400 + rf - 1)
+    with torch.no_grad():
+        z = g._network(noise)[0]
+        out = g(noise)
+        g.log_vol.weight.zero_()
+        plain = g(noise)
+    # The network's own output is calibrated to a unit shock; volatility and factor
+    # have mean square 1, so the output keeps about unit scale.
+    assert abs(z.mean().item()) < 0.1 and 0.9 < z.std().item() < 1.1
+    assert 0.8 < out.std().item() < 1.25
+    # sigma^2 from the loop over the burn-in shocks, then the network's output.
+    unit = z / z.pow(2).mean(dim=-1, keepdim=True).sqrt()  # each path's unit mean square
+    shocks = torch.cat([noise[:4, -1:], unit[:4]], dim=-1).double().numpy()
+    ref = np.sqrt(_garch_loop(shocks, 0.05, 0.99)[:, 0, -400:])
+    np.testing.assert_allclose((plain / z)[:4, 0].numpy(), ref, rtol=1e-4)
+
+    def acf1(x):
+        x = x - x.mean(dim=-1, keepdim=True)
+        return ((x[..., 1:] * x[..., :-1]).mean() / (x * x).mean()).item()
+
+    # Squared outputs cluster where the network's own output does not.
+    assert acf1(plain**2) > acf1(z**2) + 0.02
+    # Whatever the network's scale, the volatility stays stationary (no explosion).
+    with torch.no_grad():
+        g.output.weight.mul_(5.0)
+        g.output.bias.add_(3.0)  # mean square about 34
+        big = (
+            g(torch.randn(2, g.noise_channels, 20000 + rf - 1))
+            / g._network(torch.randn(2, g.noise_channels, 20000 + rf - 1))[0].std()
+        )
+    assert torch.isfinite(big).all() and big.abs().max() < 1e3
+    # The burn-in channel moves the volatility only; with alpha 0 there is none.
+    bumped = noise.clone()
+    bumped[:, -1] *= 3.0
+    with torch.no_grad():
+        assert not torch.equal(g(bumped), g(noise))
+        g.set_garch(0.0, 0.99)
+        torch.testing.assert_close(g(bumped), g._network(noise)[0])
+
+
+def test_set_garch_checks_its_arguments():
+    g = TCNGenerator(2, 2, 8, receptive_field=9, garch=True)
+    g.set_garch([0.05, 0.1], 0.98)
+    torch.testing.assert_close(g.garch_alpha, torch.tensor([0.05, 0.1]))
+    torch.testing.assert_close(g.garch_persistence, torch.tensor([0.98, 0.98]))
+    for alpha, pers in [(-0.1, 0.9), (0.5, 0.4), (0.05, 1.0), (float("nan"), 0.9)]:
+        with pytest.raises(ValueError, match="alpha"):
+            g.set_garch(alpha, pers)
+    with pytest.raises(ValueError, match="garch=True"):
+        TCNGenerator(2, 1, 8, receptive_field=9).set_garch(0.05, 0.99)
+    # The buffers are saved with the weights.
+    assert {"garch_alpha", "garch_persistence"} <= set(g.state_dict())
