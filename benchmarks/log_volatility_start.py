@@ -7,13 +7,13 @@ AR(1) processes with time constants 16, 64 and 256 days (``memory``). Training m
 on the S&P 500 (1999-2018):
 
 - ``fixed``: log-volatility std 0.5 spread evenly over the time constants;
-- ``moments`` (the default): the moment estimate of
+- ``moments`` (the default of the fourth and fifth sessions): the moment estimate of
   :func:`quantgan.preprocessing.log_volatility_weights` from the autocovariances of
   log squared returns (``method="log"``);
-- ``acf-moments``: the same model fitted to the ACFs of ``|r|`` and ``r^2``
-  (``method="acf"``);
-- ``acf-moments + garch``: with ``garch=True``, that start scaled and a GARCH(1,1)
-  volatility driven by the same noise, fitted jointly
+- ``acf-moments`` (the default): the same model fitted to the ACFs of ``|r|`` and
+  ``r^2`` (``method="acf"``);
+- ``acf-moments + garch`` (what the default TCN, ``garch=True``, starts from): that
+  start scaled and a GARCH(1,1) volatility driven by the same noise, fitted jointly
   (:func:`quantgan.preprocessing.garch_volatility_start`).
 
 For each it simulates the factor alone, ``x_t = exp(w . s_t) * eps_t`` with Gaussian

@@ -416,12 +416,14 @@ def test_tcn_is_an_sklearn_parameter():
 
 @pytest.mark.slow
 def test_default_model_in_five_minutes_meets_the_five_minute_target(sp500_returns):
-    """Issue 8's 5-minute target, on the rows where 3 of 3 seeds won (docs/model.md).
+    """Issue 8's 5-minute target on seed 0 (docs/model.md, "Sixth session").
 
-    Measured (seeds 0/1/2, 300 s, 500 paths, third session's default): EMD at lags
-    1/5/20/100 beats GARCH(1,1)-normal by 1.1-4.2x, leverage 0.33-0.41 against 0.47,
-    ACF |r| and r^2 scores about half the i.i.d. ones, per-path excess kurtosis about
-    6-10 against the real 8.2. This test uses seed 0 (300 paths).
+    Measured (seeds 0/1/2, 300 s, 500 paths, the sixth session's default): EMD at lags
+    1/5/20 beats GARCH(1,1)-normal on 3 seeds and at lag 100 on seeds 0 and 1 (seed 0:
+    0.0165 against 0.0366), leverage 0.29-0.40 against 0.47, ACF |r| 0.018-0.027
+    against 0.059-0.063, ACF r^2 0.025-0.031 against 0.032-0.034 (i.i.d.: 0.136 and
+    0.106), per-path excess kurtosis 5.9-9.5 against the real 8.2. This test uses seed 0
+    (300 paths).
     """
     from quantgan.metrics import acf_score, emd, leverage_score, summary_statistics
 
@@ -447,9 +449,11 @@ def test_default_model_in_five_minutes_meets_the_five_minute_target(sp500_return
     for lag in lags:
         assert wgan[f"emd_{lag}"] < garch[f"emd_{lag}"], lag
     assert wgan["leverage"] < garch["leverage"]
-    # Clearly better than i.i.d. on volatility clustering.
-    assert wgan["acf_abs"] < 0.75 * iid["acf_abs"]
-    assert wgan["acf_sq"] < 0.75 * iid["acf_sq"]
+    # Clearly better than i.i.d. on volatility clustering, and than GARCH(1,1)-normal.
+    assert wgan["acf_abs"] < 0.5 * iid["acf_abs"]
+    assert wgan["acf_sq"] < 0.5 * iid["acf_sq"]
+    assert wgan["acf_abs"] < garch["acf_abs"]
+    assert wgan["acf_sq"] < garch["acf_sq"]
     # Heavy tails without the Lambert W blow-up of earlier defaults (16-27).
     assert 4.0 < wgan["kurtosis"] < 14.0
 

@@ -323,12 +323,12 @@ def test_quality_benchmark_model_choice(capsys):
     quality = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(quality)
     argv = ["--quick", "--period", "2009-2018", "--wgan-budget", "2", "--n-paths", "20",
-            "--models", "wgan-conv,wgan-held,wgan-garch,gjr-t,gaussian"]  # fmt: skip
+            "--models", "wgan-conv,wgan-held,wgan-moments,gjr-t,gaussian"]  # fmt: skip
     rep = quality.main(argv)["2009-2018"]
-    assert rep.names == ["WGAN-conv", "WGAN-held", "WGAN-garch", "GJR-GARCH-t", "Gaussian"]
+    assert rep.names == ["WGAN-conv", "WGAN-held", "WGAN-moments", "GJR-GARCH-t", "Gaussian"]
     printed = capsys.readouterr().out
     assert "WGAN-conv: " in printed and "generator steps" in printed
-    assert "WGAN-held: " in printed and "WGAN-garch: " in printed
+    assert "WGAN-held: " in printed and "WGAN-moments: " in printed
     assert "Quant GANs GARCH(1,1)" not in printed  # needs the WGAN and both GARCH rows
     with pytest.raises(SystemExit, match="unknown model 'arima'"):
         quality.main(["--quick", "--models", "arima"])
