@@ -67,8 +67,10 @@ _FORMAT = "quantgan.WGANAugmenter"
 #: fitted ``n_validation_`` and the TCN's ``asset_memory`` / ``slow_input`` (absent:
 #: the earlier shared channels and AR(1) levels in the body), version 5 the parameter
 #: ``train_memory`` (older files trained the log-volatility weights), version 6 the
-#: parameters ``garch`` and ``match_std`` and the fitted ``garch_start_`` and ``scale_``. Files of every older version load; older releases reject newer files with "upgrade quantgan" (their
-#: constructor would not know the new parameters).
+#: parameters ``garch`` and ``match_std`` and the fitted ``garch_start_`` and
+#: ``scale_`` (absent: no GARCH volatility, scale 1). Files of every older version
+#: load; older releases reject newer files with "upgrade quantgan" (their constructor
+#: would not know the new parameters).
 _FORMAT_VERSION = 6
 _OPTIMIZERS = ("rmsprop", "adam")
 _GENERATORS = ("conv", "tcn")

@@ -959,7 +959,7 @@ class _LatentSearch:
                 out.append(gen(chunk).transpose(1, 2).cpu().numpy().astype(np.float64))
         self.used += len(z)
         returns, _ = self.aug.scaler_.inverse_transform(np.concatenate(out))
-        return returns + self.aug.drift_  # (n, window, n_assets)
+        return returns * self.aug.scale_ + self.aug.drift_  # (n, window, n_assets)
 
     def window_scores(self, x: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", over="ignore"):

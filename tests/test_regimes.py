@@ -283,6 +283,21 @@ def test_latent_search_samples_rare_events_of_the_wgan(augmenters):
     pd.testing.assert_frame_equal(frame, again)
 
 
+def test_latent_search_windows_get_the_augmenters_scale_and_shift(augmenters):
+    wgan = augmenters["wgan"]
+    search = _LatentSearch(Crash(0.5, 10, method="latent"), wgan, wgan.window_, None)
+    z = np.random.default_rng(3).standard_normal((5, wgan.latent_dim))
+    plain = search.generate(z)
+    scale, drift = wgan.scale_, wgan.drift_
+    try:
+        wgan.scale_, wgan.drift_ = np.full_like(scale, 2.0), drift + 0.01
+        scaled = search.generate(z)
+    finally:
+        wgan.scale_, wgan.drift_ = scale, drift
+    # match_std / match_mean apply to conditioned windows as to sample().
+    np.testing.assert_allclose(scaled, 2.0 * (plain - drift) + drift + 0.01, atol=1e-12)
+
+
 def test_latent_search_with_a_yes_no_condition_rarer_than_a_level(augmenters):
     # Under 10% of generated windows hit: no intermediate level exists, the hits seed
     # the final chains directly.
