@@ -24,7 +24,10 @@ return can move with the state's innovation but not follow its level (which made
 spurious momentum). That is a latent stochastic volatility
 whose autocorrelation is a sum of exponentials (16, 64, 256 days by default in
 :class:`quantgan.WGANAugmenter`), so volatility clustering reaches past the receptive
-field. The critic must see magnitudes for the generator to learn it:
+field. With ``garch``, a GARCH(1,1) volatility driven by the network's own output
+multiplies the output too (:func:`garch_log_variance`: bursts of large days, the
+short-lag clustering of ``r^2`` that a log-normal factor cannot reach). The critic must
+see magnitudes for the generator to learn clustering:
 ``TCNCritic(magnitude=True)`` scores ``(x, |x|)`` (measured in docs/model.md: with
 ``x`` alone, training removed the clustering the factor started with).
 
