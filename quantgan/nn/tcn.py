@@ -412,7 +412,8 @@ class TCNGenerator(nn.Module):
         if burn_in is not None:
             # Each path's output scaled to unit mean square: then E log(alpha u^2 + beta)
             # <= log(alpha + beta) < 0 and the variance cannot explode, whatever the
-            # network makes (an untrained one can have mean square 10).
+            # network makes (the test's distorted one has mean square 34). That scalar
+            # is the one way sigma_t depends on the path after t.
             unit = out / out.pow(2).mean(dim=-1, keepdim=True).clamp_min(1e-12).sqrt()
             shocks = torch.cat([burn_in, unit], dim=-1)
             log_var = garch_log_variance(shocks, self.garch_alpha, self.garch_persistence)
