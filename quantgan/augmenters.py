@@ -32,6 +32,8 @@ from quantgan.nn.conv import ConvCritic, ConvGenerator
 from quantgan.nn.lipschitz import LIPSCHITZ_METHODS
 from quantgan.nn.tcn import TCNCritic, TCNGenerator, TCNWindowGenerator
 from quantgan.preprocessing import (
+    GARCH_ALPHA,
+    GARCH_PERSISTENCE,
     GaussianizingScaler,
     garch_volatility_start,
     log_volatility_weights,
@@ -75,10 +77,6 @@ _FORMAT_VERSION = 6
 _OPTIMIZERS = ("rmsprop", "adam")
 _GENERATORS = ("conv", "tcn")
 _MEMORY_INITS = ("moments", "acf-moments", "fixed")
-#: ``garch=True``: persistence (alpha + beta) of the GARCH volatility, and its alpha
-#: with ``memory_init="fixed"`` (otherwise fitted by garch_volatility_start).
-_GARCH_PERSISTENCE = 0.99
-_GARCH_ALPHA = 0.05
 #: What ``None`` means for the parameters whose best value depends on the generator
 #: (measured in docs/model.md: the seed's training settings starved the TCN).
 _GENERATOR_DEFAULTS = {
@@ -835,8 +833,8 @@ class WGANAugmenter(BaseAugmenter):
             method = "acf" if self.memory_init == "acf-moments" else "log"
             weights = log_volatility_weights(model_space, tcn.memory, method=method)
         if tcn.garch:
-            persistence = _GARCH_PERSISTENCE
-            alpha = np.full(self.n_assets_, _GARCH_ALPHA)
+            persistence = GARCH_PERSISTENCE
+            alpha = np.full(self.n_assets_, GARCH_ALPHA)  # memory_init="fixed"
             if self.memory_init != "fixed":
                 weights, alpha = garch_volatility_start(
                     model_space,

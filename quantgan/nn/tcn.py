@@ -48,6 +48,7 @@ import torch
 from torch import nn
 
 from quantgan.nn.lipschitz import LIPSCHITZ_METHODS, spectral_norm
+from quantgan.preprocessing import GARCH_ALPHA, GARCH_CLIP, GARCH_PERSISTENCE
 
 _SLOPE = 0.2
 #: Gain on the log-volatility weights of a TCN with memory (see TCNGenerator).
@@ -81,10 +82,6 @@ def ar1_filter(noise: torch.Tensor, timescales) -> torch.Tensor:
     x = torch.cat([torch.zeros_like(noise[..., :1], dtype=torch.float64), conv], dim=-1)
     x = x + powers * noise[..., :1].to(torch.float64)
     return x.to(noise.dtype)
-
-
-#: Squared shocks above this are clipped in the GARCH recursion (a bounded feedback).
-GARCH_CLIP = 4.0
 
 
 def garch_log_variance(
@@ -267,8 +264,8 @@ class TCNGenerator(nn.Module):
                 torch.full((n_assets, k), 0.5 / math.sqrt(k), dtype=torch.float64)
             )
         if self.garch:
-            self.register_buffer("garch_alpha", torch.full((n_assets,), 0.05))
-            self.register_buffer("garch_persistence", torch.full((n_assets,), 0.99))
+            self.register_buffer("garch_alpha", torch.full((n_assets,), GARCH_ALPHA))
+            self.register_buffer("garch_persistence", torch.full((n_assets,), GARCH_PERSISTENCE))
         self._calibrate()
 
     @torch.no_grad()
