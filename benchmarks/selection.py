@@ -15,6 +15,7 @@ it) and on the held-out slice alone (paths as long as the slice).
 
     python benchmarks/selection.py --seed 0                 # 300 s, 300 paths
     python benchmarks/selection.py --seed 1 --time-budget 120 --n-paths 100
+    python benchmarks/selection.py --quick                  # smoke run
 
 The three rules see the same checkpoints, so the comparison is within one run.
 """
@@ -31,18 +32,7 @@ import quantgan as qg
 from quantgan import metrics
 from quantgan.augmenters import StylizedFactScore
 from quantgan.preprocessing import sliding_windows
-from quantgan.training import Callback
-
-
-class KeepEveryCheckpoint(Callback):
-    """The generator's weights and score at every validation."""
-
-    def __init__(self):
-        self.states: list[tuple[int, float, dict]] = []
-
-    def on_validation_end(self, trainer, score, is_best):
-        state = {k: v.detach().cpu().clone() for k, v in trainer.generator.state_dict().items()}
-        self.states.append((trainer.step, score, state))
+from quantgan.training import CheckpointHistory
 
 
 def score_rule(aug, reference: np.ndarray, seed: int, rescale: bool) -> StylizedFactScore:
@@ -70,25 +60,32 @@ def facts(real: np.ndarray, paths: np.ndarray) -> dict:
     }
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> dict[str, pd.DataFrame]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-budget", type=float, default=300.0)
     parser.add_argument("--validation-fraction", type=float, default=0.2)
     parser.add_argument("--n-paths", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 10 steps, 10 paths")
     args = parser.parse_args(argv)
+    budget = {"time_budget": args.time_budget}
+    if args.quick:
+        budget = {"time_budget": None, "max_steps": 10, "validation_every": 5}
+        args.n_paths = 10
 
     returns = qg.log_returns(qg.load_sp500())
-    keep = KeepEveryCheckpoint()
+    keep = CheckpointHistory()
     aug = qg.WGANAugmenter(
-        time_budget=args.time_budget,
+        **budget,
         validation_fraction=args.validation_fraction,
         random_state=args.seed,
         n_threads=args.threads,
         verbose=False,
         callbacks=[keep],
     ).fit(returns)
+    if args.quick:
+        aug._MEAN_STEPS = 1 << 16  # the moments of each pick from fewer steps
     values = returns.to_numpy()[:, None]
     n_train = len(values) - aug.n_validation_
     train, held = values[:n_train], values[n_train:]
@@ -119,16 +116,19 @@ def main(argv=None) -> None:
     results = {}
     for step in sorted(set(picks.values())):
         aug.generator_.load_state_dict(states[step])
-        aug.drift_ = train.mean(axis=0) - aug._generated_mean(np.random.default_rng([args.seed, 1]))
+        aug._match_moments(train, args.seed)
         whole = aug.sample(args.n_paths, len(values), random_state=0).to_numpy()
         part = aug.sample(args.n_paths, len(held), random_state=0).to_numpy()
         results[step] = (facts(values[:, 0], whole), facts(held[:, 0], part))
+    tables = {"scores": scores}
     for k, label in enumerate(("the whole history", "the held-out slice")):
         table = pd.DataFrame(
             {f"{name} (step {step})": results[step][k] for name, step in picks.items()}
         )
         print(f"\nthe picked checkpoints against {label} ({args.n_paths} paths)")
         print(table.map(lambda v: f"{v:.4g}").to_string())
+        tables[label] = table
+    return tables
 
 
 if __name__ == "__main__":

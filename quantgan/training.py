@@ -35,6 +35,7 @@ from quantgan.nn.lipschitz import clip_weights, gradient_penalty
 __all__ = [
     "Callback",
     "Checkpoint",
+    "CheckpointHistory",
     "EarlyStopping",
     "ProgressBar",
     "TensorBoard",
@@ -59,6 +60,8 @@ class TrainingConfig:
     max_steps: int | None = None
     validation_every: int = 50
     n_validation: int = 256
+    #: Checkpoints (the best by validation score) re-scored by ``final_score`` at the end.
+    n_candidates: int = 1
 
 
 class Callback:
@@ -126,22 +129,50 @@ class EarlyStopping(Callback):
 class Checkpoint(Callback):
     """Write the best generator's weights to ``dirname/best_generator.safetensors``.
 
-    The write is atomic (temporary file + rename), so an interrupted run never
-    leaves a truncated checkpoint.
+    Written at each new best validation score, and at the end of training (when the
+    trainer's final re-scoring may have kept another candidate). The write is atomic
+    (temporary file + rename), so an interrupted run never leaves a truncated
+    checkpoint.
     """
 
     def __init__(self, dirname: str | os.PathLike):
         self.dirname = Path(dirname)
 
-    def on_validation_end(self, trainer, score, is_best):
-        if not is_best:
-            return
+    def _write(self, trainer) -> None:
         from safetensors.torch import save_file
 
         state = {k: v.detach().cpu().contiguous() for k, v in trainer.best_state.items()}
-        meta = {"step": str(trainer.step), "score": repr(score)}
+        meta = {"step": str(trainer.best_step), "score": repr(trainer.best_score)}
         with atomic_path(self.dirname / "best_generator.safetensors") as tmp:
             save_file(state, str(tmp), metadata=meta)
+
+    def on_validation_end(self, trainer, score, is_best):
+        if is_best:
+            self._write(trainer)
+
+    def on_train_end(self, trainer):
+        if trainer.final_scores:
+            self._write(trainer)
+
+
+class CheckpointHistory(Callback):
+    """Keep the generator's weights (on the CPU) and score at every validation.
+
+    ``states`` lists ``(step, score, state_dict)``; load one with
+    ``generator.load_state_dict(state)`` to study the whole training trajectory,
+    not only the kept checkpoint (``benchmarks/checkpoints.py``). Memory: one copy
+    of the generator per validation (the default TCN: about 0.1 MB each).
+    """
+
+    def __init__(self):
+        self.states: list[tuple[int, float, dict[str, torch.Tensor]]] = []
+
+    def on_train_begin(self, trainer):
+        self.states = []
+
+    def on_validation_end(self, trainer, score, is_best):
+        state = {k: v.detach().cpu().clone() for k, v in trainer.generator.state_dict().items()}
+        self.states.append((trainer.step, float(score), state))
 
 
 class TensorBoard(Callback):
@@ -193,6 +224,13 @@ class WGANTrainer:
     score : callable, optional
         Maps generated windows (ndarray, model space) to a validation score (lower is
         better). Without it, the last state is kept.
+    final_score : callable, optional
+        No arguments; scores the generator as it is (lower is better), more
+        accurately and more slowly than ``score``. At the end of training the
+        ``config.n_candidates`` checkpoints with the best validation scores are
+        re-scored with it, each loaded into the generator in turn, and the best is
+        kept: a cheap score is noisy, and the minimum over many noisy checks favours
+        a lucky one (``final_scores`` records the re-scores).
     callbacks : sequence of Callback
     seed : int
         Seeds the batch order, latents and gradient-penalty interpolation.
@@ -208,6 +246,12 @@ class WGANTrainer:
         Samples from fixed latents and from fresh latents at each validation: if
         fresh latents give the same series as each other, the generator collapsed.
     best_score, best_step : float, int
+        The kept checkpoint's validation score and step.
+    candidates : list of (score, step, state)
+        With ``config.n_candidates > 1``: the checkpoints with the best validation
+        scores, best first.
+    final_scores : dict of int -> float
+        ``final_score`` of each candidate, by step (empty without re-scoring).
     stop_reason : str
     """
 
@@ -219,6 +263,7 @@ class WGANTrainer:
         config: TrainingConfig,
         *,
         score: Callable[[np.ndarray], float] | None = None,
+        final_score: Callable[[], float] | None = None,
         callbacks: Sequence[Callback] = (),
         seed: int = 0,
         device: torch.device | str = "cpu",
@@ -229,6 +274,9 @@ class WGANTrainer:
         self.windows = torch.as_tensor(windows, dtype=torch.float32, device=self.device)
         self.config = config
         self.score = score
+        self.final_score = final_score
+        self.candidates: list[tuple[float, int, dict[str, torch.Tensor]]] = []
+        self.final_scores: dict[int, float] = {}
         self.callbacks = list(callbacks)
         self.rng = np.random.default_rng(seed)
         self.torch_rng = torch.Generator(device=self.device).manual_seed(seed)
@@ -344,6 +392,11 @@ class WGANTrainer:
         if is_best:
             self.best_score, self.best_step = score, self.step
             self.best_state = _state(self.generator)
+        if math.isfinite(score) and self.config.n_candidates > 1:
+            state = self.best_state if is_best else _state(self.generator)
+            self.candidates.append((score, self.step, state))
+            self.candidates.sort(key=lambda c: c[0])
+            del self.candidates[self.config.n_candidates :]
         self._last_good = (_state(self.generator), _state(self.critic), self.step)
         for cb in self.callbacks:
             cb.on_validation_end(self, score, is_best)
@@ -398,11 +451,25 @@ class WGANTrainer:
                 score = self.validate()
                 if self.history:
                     self.history[-1]["val_score"] = score
+        self._confirm_best()
         self.generator.load_state_dict(self.best_state)
         for cb in self.callbacks:
             cb.on_train_end(self)
         self.elapsed = time.perf_counter() - start
         return self
+
+    def _confirm_best(self) -> None:
+        """Re-score the candidate checkpoints with ``final_score``; keep the best one."""
+        if self.final_score is None or len(self.candidates) < 2:
+            return
+        results = []
+        for score, step, state in self.candidates:
+            self.generator.load_state_dict(state)
+            results.append((float(self.final_score()), step, state, score))
+        self.final_scores = {step: final for final, step, _, _ in results}
+        finite = [r for r in results if math.isfinite(r[0])]
+        if finite:
+            _, self.best_step, self.best_state, self.best_score = min(finite, key=lambda r: r[0])
 
     def _restore_last_good(self) -> None:
         gen_state, critic_state, good_step = self._last_good

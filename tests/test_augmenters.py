@@ -316,11 +316,23 @@ def test_tcn_same_seed_same_samples_and_refit_reproduces(fitted_tcn):
     pd.testing.assert_frame_equal(a, tiny_tcn().fit(r).sample(4, random_state=1))
 
 
+def test_tcn_keeps_the_candidate_with_the_best_final_score(fitted_tcn, tmp_path):
+    aug, _ = fitted_tcn
+    h = aug.history_
+    # both validations (steps 5 and 10) were candidates, re-scored on more paths
+    final = h["final_score"].dropna()
+    assert list(final.index) == [5, 10] and np.isfinite(final).all()
+    assert aug.best_step_ == final.idxmin()
+    assert aug.best_score_ == h.loc[aug.best_step_, "val_score"]
+    loaded = qg.WGANAugmenter.load(aug.save(tmp_path / "m.safetensors"))
+    pd.testing.assert_series_equal(loaded.history_["final_score"], h["final_score"])
+
+
 def test_tcn_sampling_does_not_depend_on_chunk_size(fitted_tcn, monkeypatch):
     aug, _ = fitted_tcn
     big = aug.sample(9, 300, random_state=3)
     # 8 hidden channels x 314 noise steps: one path per chunk.
-    monkeypatch.setattr(augmenters, "_TCN_SAMPLE_FLOATS", 8 * 314)
+    monkeypatch.setattr(augmenters, "_TCN_SAMPLE_FLOATS", {"cpu": 8 * 314, "gpu": 8 * 314})
     small = aug.sample(9, 300, random_state=3)
     # The noise stream is identical; float32 convolution kernels may round differently
     # for different batch sizes, so equal up to float32 rounding (returns ~1e-2).

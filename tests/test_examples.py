@@ -70,3 +70,28 @@ def test_log_volatility_start_benchmark(capsys):
     assert moments["acf_sq"] < fixed["acf_sq"]
     assert 0.4 < np.sqrt((moments[["w_16", "w_64", "w_256"]] ** 2).sum()) < 0.7
     assert "w_k" in capsys.readouterr().out
+
+
+def test_checkpoints_benchmark_smoke(capsys):
+    table = load("checkpoints", BENCHMARKS).main(["--quick"])
+    assert list(table.index) == [5, 10]  # every validation of the 10-step run
+    scores = [c for c in table.columns if c.startswith(("score", "final"))]
+    assert scores == ["score 16 (fit)", "score 16b", "score 16c", "score 64", "final 128"]
+    assert np.isfinite(table.to_numpy()).all()
+    assert table["wins"].between(0, 7).all()
+    # The recorded score is the whole-path score plus the (non-negative) windows'
+    # collapse term; a variant differs only by its noise and number of paths.
+    assert (table["score 16 (fit)"] > 0).all() and (table["score 64"] > 0).all()
+    out = capsys.readouterr().out
+    assert "the step each rule keeps" in out and "GARCH(1,1) fits" in out
+    # fit kept the candidate with the lower final score, recomputed here
+    assert "fit: best 5 by score 16, re-scored: step " + str(table["final 128"].idxmin()) in out
+
+
+def test_selection_benchmark_smoke(capsys):
+    tables = load("selection", BENCHMARKS).main(["--quick"])
+    assert list(tables["scores"].index) == [5, 10]
+    assert set(tables["scores"].columns) == {"held-out", "held-out, raw scale", "in sample"}
+    for label in ("the whole history", "the held-out slice"):
+        assert np.isfinite(tables[label].to_numpy()).all()
+    assert "the picked checkpoints against the held-out slice" in capsys.readouterr().out

@@ -11,6 +11,7 @@ from quantgan.nn import ConvCritic, ConvGenerator
 from quantgan.training import (
     Callback,
     Checkpoint,
+    CheckpointHistory,
     EarlyStopping,
     TensorBoard,
     TrainingConfig,
@@ -126,6 +127,66 @@ def test_checkpoint_writes_best_generator(tmp_path):
     state = load_file(str(tmp_path / "best_generator.safetensors"))
     for k, v in tr.best_state.items():
         assert torch.equal(state[k], v)
+
+
+def test_checkpoint_history_keeps_every_validation_as_it_was():
+    history = CheckpointHistory()
+    tr = make_trainer([history]).fit()
+    steps = [step for step, _, _ in history.states]
+    assert steps == [3, 6, 9, 12]
+    scores = [r["val_score"] for r in tr.history if not math.isnan(r["val_score"])]
+    assert [score for _, score, _ in history.states] == scores
+    # the kept generator is the best one, and its weights are the ones recorded then
+    best = next(state for step, _, state in history.states if step == tr.best_step)
+    for k, v in tr.generator.state_dict().items():
+        assert torch.equal(best[k], v)
+    # copies, not views: later steps did not change the first checkpoint
+    first, last = history.states[0][2], history.states[-1][2]
+    assert any(not torch.equal(first[k], last[k]) for k in first)
+    # a second fit starts a new history
+    tr.config.max_steps = 15
+    tr.fit()
+    assert [step for step, _, _ in history.states] == [15]
+
+
+def test_final_score_rescores_the_best_candidates_and_keeps_its_pick(tmp_path):
+    # The validation score prefers later steps; the final score prefers step 12 (it
+    # finds which candidate's weights are loaded): the kept one is the final pick.
+    holder = {}
+
+    def final():
+        tr = holder["tr"]
+        now = tr.generator.state_dict()
+        (step,) = [s for _, s, st in tr.candidates if all(torch.equal(now[k], st[k]) for k in st)]
+        return abs(step - 12.0)
+
+    tr = make_trainer(
+        [Checkpoint(tmp_path)],
+        score=lambda x: -float(holder["tr"].step),
+        n_candidates=3,
+        max_steps=15,
+    )
+    holder["tr"] = tr
+    tr.final_score = final
+    tr.fit()
+    # candidates: the three best validation scores (steps 15, 12, 9), best first
+    assert [step for _, step, _ in tr.candidates] == [15, 12, 9]
+    assert set(tr.final_scores) == {15, 12, 9}
+    assert tr.final_scores == {15: 3.0, 12: 0.0, 9: 3.0}
+    pick = 12
+    assert tr.best_step == pick and tr.best_score == -pick
+    state = dict((step, st) for _, step, st in tr.candidates)[pick]
+    for k, v in tr.generator.state_dict().items():
+        assert torch.equal(v, state[k])
+    # the checkpoint file holds the pick, not the last best validation score
+    saved = load_file(str(tmp_path / "best_generator.safetensors"))
+    assert all(torch.equal(saved[k], state[k]) for k in state)
+    # one candidate (the default): no re-scoring, the best validation score is kept
+    tr = make_trainer(score=lambda x: -float(holder["tr"].step), max_steps=15)
+    holder["tr"] = tr
+    tr.final_score = lambda: pytest.fail("final_score called with one candidate")
+    tr.fit()
+    assert tr.best_step == 15 and tr.final_scores == {} and tr.candidates == []
 
 
 def test_tensorboard_logs_or_warns_without_tensorboard(tmp_path):

@@ -1,0 +1,181 @@
+"""Checkpoint selection along one training run: what the score picks, what it could pick.
+
+Fits the default WGAN on the S&P 500 daily log returns with a time budget and keeps
+the generator at every validation (:class:`quantgan.training.CheckpointHistory`).
+Then, for every checkpoint (or every ``--every``-th):
+
+- its benchmark rows, from ``--n-paths`` paths as long as the history, after
+  ``match_mean`` / ``match_std`` are estimated for that checkpoint as ``fit`` does
+  for the kept one: EMD at lags 1/5/20/100, the ACF scores of ``|r|`` and ``r^2``,
+  the leverage score, excess kurtosis; and how many of the seven distance rows beat
+  both GARCH(1,1) fits (normal and Student-t, fitted in the same run);
+- its validation score under the product's rule (the score ``fit`` recorded: whole
+  paths from the training seed's noise, ``_VALIDATION_PATHS`` of them) and under
+  variants: the same number of paths from other noise, 4 times as many, and
+  ``fit``'s final score (``_FINAL_PATHS`` paths), which ``fit`` computed only for
+  its ``_CANDIDATES`` best checkpoints by validation score.
+
+It prints the trajectory, the step each rule picks and the picks' rows, so the
+question "would a better-measured score have kept a better generator?" is answered
+within one run (every rule sees the same checkpoints).
+
+    python benchmarks/checkpoints.py --seed 0                    # 300 s, 200 paths
+    python benchmarks/checkpoints.py --seed 1 --time-budget 900 --every 2
+    python benchmarks/checkpoints.py --quick                     # smoke run
+
+A checkpoint costs about 15 s on one CPU thread (2^20 generated steps for the
+moments, the paths, the metrics), so a 5-minute run takes about 10 minutes in all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import quantgan as qg
+from quantgan import metrics
+from quantgan.augmenters import StylizedFactScore
+from quantgan.preprocessing import sliding_windows
+from quantgan.training import CheckpointHistory
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from quality import PERIODS, markdown
+
+#: The distance rows counted as won or lost against both GARCH fits.
+ROWS = ("emd_1", "emd_5", "emd_20", "emd_100", "acf_abs", "acf_sq", "leverage")
+
+
+def rows_of(real: np.ndarray, paths: np.ndarray) -> dict[str, float]:
+    """The benchmark's rows (``quantgan.evaluate``'s conventions) of ``paths`` (T, n)."""
+    facts = metrics.stylized_facts(real, paths)
+    out = {row: float(facts[row]) for row in ROWS}
+    out["kurtosis"] = float(metrics.summary_statistics(paths)["excess_kurtosis"].mean())
+    return out
+
+
+def score_variants(aug, real: np.ndarray, seed: int, variants: dict[str, tuple[int, int]]):
+    """name -> a callable scoring the current generator's whole paths.
+
+    ``variants`` maps a name to ``(noise seed, n_paths)``; each score is the
+    whole-path part of :class:`StylizedFactScore` as ``fit`` builds it.
+    """
+    out = {}
+    for name, (noise_seed, n_paths) in variants.items():
+        sampler = aug._long_path_sampler(aug.generator_, real, noise_seed, "cpu", n_paths)
+        score = StylizedFactScore(
+            sliding_windows(real, aug.window_),
+            aug._to_returns,
+            seed=seed,
+            series=real,
+            long_paths=sampler,
+            center=bool(aug.match_mean),
+            rescale=bool(aug._param("match_std")),
+        )
+        out[name] = score.long_path_terms
+    return out
+
+
+def main(argv: list[str] | None = None) -> pd.DataFrame:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-budget", type=float, default=300.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--period", choices=list(PERIODS), default="1999-2018")
+    parser.add_argument("--n-paths", type=int, default=200, help="paths per checkpoint")
+    parser.add_argument("--every", type=int, default=1, help="evaluate every k-th checkpoint")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--output", type=Path, default=None, help="CSV of the trajectory")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 10 steps, 20 paths")
+    args = parser.parse_args(argv)
+    if args.every < 1 or args.n_paths < 2:
+        parser.error("--every must be >= 1 and --n-paths >= 2")
+
+    returns = qg.log_returns(qg.load_sp500())
+    first, last = PERIODS[args.period]
+    returns = returns.loc[first:last]
+    real = returns.to_numpy()
+    budget = dict(max_steps=10, time_budget=None, validation_every=5) if args.quick else {}
+    n_paths = 20 if args.quick else args.n_paths
+    history = CheckpointHistory()
+    aug = qg.WGANAugmenter(
+        **(budget or {"time_budget": args.time_budget}),
+        random_state=args.seed,
+        n_threads=args.threads,
+        verbose=False,
+        callbacks=[history],
+    ).fit(returns)
+    fit_pick = aug.best_step_
+    if args.quick:
+        aug._MEAN_STEPS = 1 << 16  # the moments of each checkpoint from fewer steps
+    print(
+        f"S&P 500 {args.period}: {real.size} days; {len(aug.history_)} generator steps in "
+        f"{aug.fit_time_:.0f} s, {len(history.states)} checkpoints, fit kept step "
+        f"{aug.best_step_}",
+        flush=True,
+    )
+
+    garch = {}
+    for name, dist in (("GARCH-n", "normal"), ("GARCH-t", "t")):
+        paths = qg.GARCHAugmenter(dist=dist).fit(returns).sample(n_paths, random_state=0)
+        garch[name] = rows_of(real, paths.to_numpy())
+    bar = pd.DataFrame(garch).loc[list(ROWS)].min(axis=1)
+
+    n, n_final = aug._VALIDATION_PATHS, aug._FINAL_PATHS
+    variants = {
+        f"score {n}b": (args.seed + 100, n),
+        f"score {n}c": (args.seed + 200, n),
+        f"score {4 * n}": (args.seed + 300, 4 * n),
+        # fit's final score (noise seed + 2), here on every checkpoint
+        f"final {n_final}": (args.seed + 1, n_final),
+    }
+    scores = score_variants(aug, real[:, None], args.seed, variants)
+    values = real[:, None]
+    records = []
+    for k, (step, recorded, state) in enumerate(history.states):
+        if k % args.every and k != len(history.states) - 1 and step != aug.best_step_:
+            continue
+        aug.generator_.load_state_dict(state)
+        aug._match_moments(values, args.seed)
+        paths = aug.sample(n_paths, real.size, random_state=0).to_numpy()
+        row = {"step": step, f"score {n} (fit)": recorded}
+        row.update({name: float(f()) for name, f in scores.items()})
+        row.update(rows_of(real, paths))
+        row["wins"] = int(sum(row[r] < bar[r] for r in ROWS))
+        records.append(row)
+        print(
+            f"step {step}: score {recorded:.3f}, ACF |r| {row['acf_abs']:.4f}, r^2 "
+            f"{row['acf_sq']:.4f}, leverage {row['leverage']:.3f}, wins {row['wins']}/7",
+            flush=True,
+        )
+    table = pd.DataFrame(records).set_index("step")
+
+    print(f"\nGARCH(1,1) fits, {n_paths} paths (a row is won below both):\n")
+    print(markdown(pd.DataFrame(garch).rename_axis("metric")))
+    print(f"\nevery evaluated checkpoint ({n_paths} paths each):\n")
+    print(markdown(table, fmt="{:.4g}"))
+
+    rules = [c for c in table.columns if c.startswith(("score", "final"))]
+    picks = {rule: int(table[rule].idxmin()) for rule in rules}
+    picks[f"fit: best {aug._CANDIDATES} by score {n}, re-scored"] = fit_pick
+    most = int(table["wins"].max())
+    picks["most wins (hindsight)"] = int(
+        table.index[table["wins"] == most][np.argmin(table.loc[table["wins"] == most, "acf_sq"])]
+    )
+    chosen = pd.DataFrame({f"{rule}: step {s}": table.loc[s] for rule, s in picks.items()})
+    print("\nthe step each rule keeps:\n")
+    print(markdown(chosen.rename_axis("metric"), fmt="{:.4g}"))
+    for row in ("acf_sq", "wins"):
+        ranks = table[rules].rank().corrwith(table[row].rank())
+        print(f"\nrank correlation of each score with {row} over checkpoints:")
+        print(", ".join(f"{r} {v:.2f}" for r, v in ranks.items()))
+    if args.output is not None:
+        table.to_csv(args.output)
+        print(f"wrote {args.output}")
+    return table
+
+
+if __name__ == "__main__":
+    main()
