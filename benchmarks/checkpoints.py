@@ -12,8 +12,10 @@ Then, for every checkpoint (or every ``--every``-th):
 - its validation score under the product's rule (the score ``fit`` recorded: whole
   paths from the training seed's noise, ``_VALIDATION_PATHS`` of them) and under
   variants: the same number of paths from other noise, 4 times as many, and
-  ``fit``'s final score (``_FINAL_PATHS`` paths), which ``fit`` computed only for
-  its ``_CANDIDATES`` best checkpoints by validation score.
+  ``fit``'s final score (``_FINAL_PATHS`` paths, the ACF r^2 term doubled, the
+  kurtosis term added), which ``fit`` computed only for its ``_CANDIDATES`` best
+  checkpoints by validation score; and that final score without its extra weights,
+  over every checkpoint and over ``fit``'s candidates.
 
 It prints the trajectory, the step each rule picks and the picks' rows, so the
 question "would a better-measured score have kept a better generator?" is answered
@@ -35,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 import quantgan as qg
 from quantgan import metrics
@@ -58,13 +61,14 @@ def rows_of(real: np.ndarray, paths: np.ndarray) -> dict[str, float]:
 
 
 def score_variants(aug, real: np.ndarray, seed: int, variants: dict[str, tuple[int, int]]):
-    """name -> a callable scoring the current generator's whole paths.
+    """name -> a :class:`StylizedFactScore` of the current generator's whole paths.
 
-    ``variants`` maps a name to ``(noise seed, n_paths)``; each score is the
-    whole-path part of :class:`StylizedFactScore` as ``fit`` builds it.
+    ``variants`` maps a name to ``(noise seed, n_paths, weights)``; each score is the
+    whole-path part of :class:`StylizedFactScore` as ``fit`` builds it, with the
+    term ``weights`` (``sq_weight``, ``kurtosis_weight``).
     """
     out = {}
-    for name, (noise_seed, n_paths) in variants.items():
+    for name, (noise_seed, n_paths, weights) in variants.items():
         sampler = aug._long_path_sampler(aug.generator_, real, noise_seed, "cpu", n_paths)
         score = StylizedFactScore(
             sliding_windows(real, aug.window_),
@@ -74,8 +78,9 @@ def score_variants(aug, real: np.ndarray, seed: int, variants: dict[str, tuple[i
             long_paths=sampler,
             center=bool(aug.match_mean),
             rescale=bool(aug._param("match_std")),
+            **weights,
         )
-        out[name] = score.long_path_terms
+        out[name] = score
     return out
 
 
@@ -88,6 +93,9 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--every", type=int, default=1, help="evaluate every k-th checkpoint")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--output", type=Path, default=None, help="CSV of the trajectory")
+    parser.add_argument(
+        "--states", type=Path, default=None, help="torch.save the checkpoints (step, score, state)"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: 10 steps, 20 paths")
     args = parser.parse_args(argv)
     if args.every < 1 or args.n_paths < 2:
@@ -108,6 +116,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         callbacks=[history],
     ).fit(returns)
     fit_pick = aug.best_step_
+    if args.states is not None:
+        torch.save(history.states, args.states)
     if args.quick:
         aug._MEAN_STEPS = 1 << 16  # the moments of each checkpoint from fewer steps
     print(
@@ -124,12 +134,16 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     bar = pd.DataFrame(garch).loc[list(ROWS)].min(axis=1)
 
     n, n_final = aug._VALIDATION_PATHS, aug._FINAL_PATHS
+    final_weights = {
+        "sq_weight": aug._FINAL_SQ_WEIGHT,
+        "kurtosis_weight": aug._FINAL_KURTOSIS_WEIGHT,
+    }
     variants = {
-        f"score {n}b": (args.seed + 100, n),
-        f"score {n}c": (args.seed + 200, n),
-        f"score {4 * n}": (args.seed + 300, 4 * n),
-        # fit's final score (noise seed + 2), here on every checkpoint
-        f"final {n_final}": (args.seed + 1, n_final),
+        f"score {n}b": (args.seed + 100, n, {}),
+        f"score {n}c": (args.seed + 200, n, {}),
+        f"score {4 * n}": (args.seed + 300, 4 * n, {}),
+        # fit's final score (noise seed + 2, more terms), here on every checkpoint
+        f"final {n_final}": (args.seed + 1, n_final, final_weights),
     }
     scores = score_variants(aug, real[:, None], args.seed, variants)
     values = real[:, None]
@@ -141,7 +155,11 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         aug._match_moments(values, args.seed)
         paths = aug.sample(n_paths, real.size, random_state=0).to_numpy()
         row = {"step": step, f"score {n} (fit)": recorded}
-        row.update({name: float(f()) for name, f in scores.items()})
+        for name, score in scores.items():
+            terms = score.long_path_breakdown()
+            row[name] = sum(terms.values())
+            if name.startswith("final"):
+                row.update({f"{name}: {term}": v for term, v in terms.items() if term != "cross"})
         row.update(rows_of(real, paths))
         row["wins"] = int(sum(row[r] < bar[r] for r in ROWS))
         records.append(row)
@@ -157,8 +175,19 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     print(f"\nevery evaluated checkpoint ({n_paths} paths each):\n")
     print(markdown(table, fmt="{:.4g}"))
 
-    rules = [c for c in table.columns if c.startswith(("score", "final"))]
+    rules = [c for c in table.columns if c.startswith(("score", "final")) and ":" not in c]
     picks = {rule: int(table[rule].idxmin()) for rule in rules}
+    # The final score without its extra weights (r^2 x1, no kurtosis term), on every
+    # checkpoint and on fit's candidates: what the weights change.
+    final = f"final {n_final}"
+    plain = (
+        table[final]
+        - table[f"{final}: acf_sq"] * (1 - 1 / aug._FINAL_SQ_WEIGHT)
+        - table[f"{final}: kurtosis"]
+    )
+    top = table[f"score {n} (fit)"].nsmallest(aug._CANDIDATES).index
+    picks[f"{final}, plain terms"] = int(plain.idxmin())
+    picks[f"{final}, plain terms, best {aug._CANDIDATES} by score {n}"] = int(plain[top].idxmin())
     picks[f"fit: best {aug._CANDIDATES} by score {n}, re-scored"] = fit_pick
     most = int(table["wins"].max())
     picks["most wins (hindsight)"] = int(

@@ -172,8 +172,11 @@ class StylizedFactScore:
         long_paths=None,
         center: bool = False,
         rescale: bool = False,
+        sq_weight: float = 1.0,
+        kurtosis_weight: float = 0.0,
     ):
         rng = np.random.default_rng(seed)
+        self.sq_weight, self.kurtosis_weight = float(sq_weight), float(kurtosis_weight)
         self.rescale = rescale
         self.scale = real.reshape(-1, real.shape[-1]).std(axis=0)
         if real.shape[0] > max_windows:
@@ -208,6 +211,9 @@ class StylizedFactScore:
         )
         out["cross"] = self._cross(x)
         out["std"] = x.reshape(-1, x.shape[2]).std(axis=0)
+        c = x - x.mean(axis=1, keepdims=True)
+        m2 = (c * c).mean(axis=1)
+        out["kurt"] = ((c**4).mean(axis=1) / np.where(m2 > 0, m2 * m2, np.inf)).mean(axis=0)
         out["values"] = np.sort(x.reshape(-1, x.shape[2]), axis=0)
         c = np.cumsum(x, axis=1)
         sums = c[:, self.sum_lag :] - c[:, : -self.sum_lag]
@@ -218,22 +224,45 @@ class StylizedFactScore:
         """The whole-path part of the score (0 without ``long_paths``)."""
         if self.long_paths is None:
             return 0.0
+        return sum(self.long_path_breakdown().values())
+
+    def long_path_breakdown(self) -> dict[str, float]:
+        """The whole-path terms by name (their sum is :meth:`long_path_terms`).
+
+        ``values``, ``sums_20``: the W1 terms; ``acf_abs``, ``acf_sq``, ``leverage``:
+        5x the RMS gaps (``acf_sq`` times ``sq_weight``); ``log_std``; ``cross`` (0 for
+        one asset); ``kurtosis``: ``kurtosis_weight`` times ``|log(k_gen / k_real)|``,
+        ``k_gen`` the mean kurtosis of the generated paths, ``k_real`` the history's
+        (per asset, averaged). All ``inf`` when a path is not finite or constant.
+        """
+        names = (
+            *("values", "sums_20", "acf_abs", "acf_sq", "leverage"),
+            *("log_std", "cross", "kurtosis"),
+        )
+        if self.long_paths is None:
+            raise ValueError("no whole-path terms without long_paths")
         x = self.to_returns(self.long_paths())
         if not np.all(np.isfinite(x)) or np.any(x.std(axis=1) == 0):
-            return math.inf
+            return dict.fromkeys(names, math.inf)
         if self.rescale:
             x = self._rescaled(x, self.ref_long["std"])
         if self.center:
             x = x - x.mean(axis=(0, 1)) + self.mean
         f, r = self._long_facts(x), self.ref_long
-        rms = [float(np.sqrt(np.mean((f[k] - r[k]) ** 2))) for k in ("abs", "sq", "lev")]
-        return (
-            self._w1(r["values"], f["values"])
-            + self._w1(r["sums"], f["sums"])
-            + 5.0 * sum(rms)
-            + float(np.mean(np.abs(np.log(f["std"] / r["std"]))))
-            + self._cross_gap(f["cross"], r["cross"])
+        rms = [5.0 * float(np.sqrt(np.mean((f[k] - r[k]) ** 2))) for k in ("abs", "sq", "lev")]
+        rms[1] *= self.sq_weight
+        kurtosis = 0.0
+        if self.kurtosis_weight:
+            kurtosis = self.kurtosis_weight * float(np.mean(np.abs(np.log(f["kurt"] / r["kurt"]))))
+        terms = (
+            self._w1(r["values"], f["values"]),
+            self._w1(r["sums"], f["sums"]),
+            *rms,
+            float(np.mean(np.abs(np.log(f["std"] / r["std"])))),
+            self._cross_gap(f["cross"], r["cross"]),
+            kurtosis,
         )
+        return dict(zip(names, terms, strict=True))
 
     @staticmethod
     def _cross(x: np.ndarray) -> np.ndarray:
@@ -466,6 +495,11 @@ class WGANAugmenter(BaseAugmenter):
         the shift, the scale changes nothing else (tails, dependence).
     validation_every : int, default 50
         Generator steps between validation scores; the best-scoring generator is kept.
+        For a TCN on one long series, the 5 best are re-scored at the end of training
+        on 128 whole paths from other noise (the ACF r^2 term doubled, a kurtosis term
+        added) and the best of those is kept: 16 paths rank close checkpoints by luck
+        (docs/model.md, "Seventh session"). This takes a few seconds after
+        ``time_budget``.
     validation_fraction : float, optional
         Hold out the last ``validation_fraction`` of the history (of the windows, for
         a 3-D ``X``) and pick the checkpoint by its score against that slice: the
@@ -503,9 +537,12 @@ class WGANAugmenter(BaseAugmenter):
     scaler_ : quantgan.preprocessing.GaussianizingScaler
     history_ : DataFrame
         One row per generator step: losses, Wasserstein estimate, gradient penalty,
-        gradient norms, validation score.
+        gradient norms, validation score (``val_score``) and, for the re-scored
+        candidates, ``final_score``.
     best_step_ : int
         The generator step whose weights were kept.
+    best_score_ : float
+        Its validation score.
     log_volatility_start_ : ndarray of shape (n_assets, len(memory)) or None
         Where the TCN's log-volatility weights started (``memory_init``).
     garch_start_ : ndarray of shape (n_assets, 2) or None
@@ -775,7 +812,7 @@ class WGANAugmenter(BaseAugmenter):
                 validation_every=int(self.validation_every),
             )
 
-            def make_score(noise_seed: int, n_paths: int | None = None) -> StylizedFactScore:
+            def make_score(noise_seed: int, n_paths: int | None = None, **weights):
                 return StylizedFactScore(
                     real_returns,
                     self._to_returns,
@@ -786,14 +823,21 @@ class WGANAugmenter(BaseAugmenter):
                     ),
                     center=bool(self.match_mean),
                     rescale=self.validation_fraction is not None or bool(self._param("match_std")),
+                    **weights,
                 )
 
             score = make_score(seed)
             final_score = None
             if score.long_paths is not None:
                 # The best checkpoints by the 16-path score, re-scored on more paths
-                # from other noise at the end (docs/model.md, "Seventh session").
-                final_score = make_score(seed + 1, self._FINAL_PATHS).long_path_terms
+                # from other noise at the end, with the terms that need many paths
+                # (docs/model.md, "Seventh session").
+                final_score = make_score(
+                    seed + 1,
+                    self._FINAL_PATHS,
+                    sq_weight=self._FINAL_SQ_WEIGHT,
+                    kurtosis_weight=self._FINAL_KURTOSIS_WEIGHT,
+                ).long_path_terms
                 config.n_candidates = self._CANDIDATES
             trainer = WGANTrainer(
                 generator,
@@ -917,6 +961,10 @@ class WGANAugmenter(BaseAugmenter):
     #: on ``_FINAL_PATHS`` whole paths from other noise (WGANTrainer's ``final_score``).
     _CANDIDATES = 5
     _FINAL_PATHS = 128
+    #: The final score doubles the ACF r^2 term and adds the kurtosis term: both need
+    #: many paths (one extreme day moves a path's kurtosis and its ACF of r^2).
+    _FINAL_SQ_WEIGHT = 2.0
+    _FINAL_KURTOSIS_WEIGHT = 1.0
     #: Paths generated per forward pass for the whole-path scores (faster on a CPU than
     #: one big batch: 2.3 s against 5.4 s for 256 paths of 5030 steps, 1 thread).
     _SCORE_CHUNK = 16

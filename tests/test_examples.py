@@ -75,13 +75,16 @@ def test_log_volatility_start_benchmark(capsys):
 def test_checkpoints_benchmark_smoke(capsys):
     table = load("checkpoints", BENCHMARKS).main(["--quick"])
     assert list(table.index) == [5, 10]  # every validation of the 10-step run
-    scores = [c for c in table.columns if c.startswith(("score", "final"))]
+    scores = [c for c in table.columns if c.startswith(("score", "final")) and ":" not in c]
     assert scores == ["score 16 (fit)", "score 16b", "score 16c", "score 64", "final 128"]
     assert np.isfinite(table.to_numpy()).all()
     assert table["wins"].between(0, 7).all()
     # The recorded score is the whole-path score plus the (non-negative) windows'
     # collapse term; a variant differs only by its noise and number of paths.
     assert (table["score 16 (fit)"] > 0).all() and (table["score 64"] > 0).all()
+    terms = [c for c in table.columns if c.startswith("final 128: ")]
+    assert len(terms) == 7  # values, sums_20, acf_abs, acf_sq, leverage, log_std, kurtosis
+    np.testing.assert_allclose(table[terms].sum(axis=1), table["final 128"])
     out = capsys.readouterr().out
     assert "the step each rule keeps" in out and "GARCH(1,1) fits" in out
     # fit kept the candidate with the lower final score, recomputed here
