@@ -463,9 +463,19 @@ class WGANTrainer:
         if self.final_score is None or len(self.candidates) < 2:
             return
         results = []
-        for score, step, state in self.candidates:
-            self.generator.load_state_dict(state)
-            results.append((float(self.final_score()), step, state, score))
+        try:
+            for score, step, state in self.candidates:
+                self.generator.load_state_dict(state)
+                results.append((float(self.final_score()), step, state, score))
+        except (Exception, KeyboardInterrupt) as exc:
+            # Training is done: a failing or interrupted re-score must not lose it.
+            warnings.warn(
+                f"re-scoring the best checkpoints failed or was interrupted ({exc!r}); "
+                f"keeping the best validation score's checkpoint (step {self.best_step})",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return
         self.final_scores = {step: final for final, step, _, _ in results}
         finite = [r for r in results if math.isfinite(r[0])]
         if finite:

@@ -189,6 +189,23 @@ def test_final_score_rescores_the_best_candidates_and_keeps_its_pick(tmp_path):
     assert tr.best_step == 15 and tr.final_scores == {} and tr.candidates == []
 
 
+@pytest.mark.parametrize("error", [RuntimeError("out of memory"), KeyboardInterrupt()])
+def test_failed_final_score_keeps_the_best_validation_checkpoint(error):
+    holder = {}
+
+    def final():
+        raise error
+
+    tr = make_trainer(score=lambda x: -float(holder["tr"].step), n_candidates=3, max_steps=15)
+    holder["tr"] = tr
+    tr.final_score = final
+    with pytest.warns(RuntimeWarning, match="keeping the best validation score's checkpoint"):
+        tr.fit()
+    assert tr.best_step == 15 and tr.final_scores == {}
+    for k, v in tr.generator.state_dict().items():
+        assert torch.equal(v, tr.best_state[k])
+
+
 def test_tensorboard_logs_or_warns_without_tensorboard(tmp_path):
     try:
         import tensorboard  # noqa: F401
