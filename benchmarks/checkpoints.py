@@ -41,8 +41,6 @@ import torch
 
 import quantgan as qg
 from quantgan import metrics
-from quantgan.augmenters import StylizedFactScore
-from quantgan.preprocessing import sliding_windows
 from quantgan.training import CheckpointHistory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -57,30 +55,6 @@ def rows_of(real: np.ndarray, paths: np.ndarray) -> dict[str, float]:
     facts = metrics.stylized_facts(real, paths)
     out = {row: float(facts[row]) for row in ROWS}
     out["kurtosis"] = float(metrics.summary_statistics(paths)["excess_kurtosis"].mean())
-    return out
-
-
-def score_variants(aug, real: np.ndarray, seed: int, variants: dict[str, tuple[int, int]]):
-    """name -> a :class:`StylizedFactScore` of the current generator's whole paths.
-
-    ``variants`` maps a name to ``(noise seed, n_paths, weights)``; each score is the
-    whole-path part of :class:`StylizedFactScore` as ``fit`` builds it, with the
-    term ``weights`` (``sq_weight``, ``kurtosis_weight``).
-    """
-    out = {}
-    for name, (noise_seed, n_paths, weights) in variants.items():
-        sampler = aug._long_path_sampler(aug.generator_, real, noise_seed, "cpu", n_paths)
-        score = StylizedFactScore(
-            sliding_windows(real, aug.window_),
-            aug._to_returns,
-            seed=seed,
-            series=real,
-            long_paths=sampler,
-            center=bool(aug.match_mean),
-            rescale=bool(aug._param("match_std")),
-            **weights,
-        )
-        out[name] = score
     return out
 
 
@@ -145,8 +119,12 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         # fit's final score (noise seed + 2, more terms), here on every checkpoint
         f"final {n_final}": (args.seed + 1, n_final, final_weights),
     }
-    scores = score_variants(aug, real[:, None], args.seed, variants)
     values = real[:, None]
+    # Each variant is fit's checkpoint score with its own noise, paths and weights.
+    scores = {
+        name: aug._checkpoint_score(aug.generator_, values, args.seed, noise, "cpu", n_paths=k, **w)
+        for name, (noise, k, w) in variants.items()
+    }
     records = []
     for k, (step, recorded, state) in enumerate(history.states):
         if k % args.every and k != len(history.states) - 1 and step != aug.best_step_:

@@ -30,22 +30,7 @@ import torch
 
 import quantgan as qg
 from quantgan import metrics
-from quantgan.augmenters import StylizedFactScore
-from quantgan.preprocessing import sliding_windows
 from quantgan.training import CheckpointHistory
-
-
-def score_rule(aug, reference: np.ndarray, seed: int, rescale: bool) -> StylizedFactScore:
-    """The whole-path score of ``aug``'s generator against ``reference`` (n, n_assets)."""
-    return StylizedFactScore(
-        sliding_windows(reference, aug.window_),
-        aug._to_returns,
-        seed=seed,
-        series=reference,
-        long_paths=aug._long_path_sampler(aug.generator_, reference, seed, "cpu"),
-        center=True,
-        rescale=rescale,
-    )
 
 
 def facts(real: np.ndarray, paths: np.ndarray) -> dict:
@@ -96,9 +81,12 @@ def main(argv=None) -> dict[str, pd.DataFrame]:
         f"{len(aug.history_)} generator steps, {len(keep.states)} checkpoints"
     )
     rules = {
-        "held-out": score_rule(aug, held, args.seed, rescale=True),
-        "held-out, raw scale": score_rule(aug, held, args.seed, rescale=False),
-        "in sample": score_rule(aug, train, args.seed, rescale=False),
+        name: aug._checkpoint_score(aug.generator_, ref, args.seed, args.seed, "cpu", rescale=r)
+        for name, ref, r in (
+            ("held-out", held, True),
+            ("held-out, raw scale", held, False),
+            ("in sample", train, False),
+        )
     }
     z = torch.randn(256, aug.generator_.latent_dim, generator=torch.Generator().manual_seed(0))
     rows = []

@@ -786,7 +786,6 @@ class WGANAugmenter(BaseAugmenter):
         )
         model_space = self.scaler_.transform(values)
         windows = model_space if self.windowed_ else sliding_windows(model_space, self.window_)
-        real_returns = held_out if self.windowed_ else sliding_windows(held_out, self.window_)
 
         # Several assets: shared and per-asset volatility channels; the TCN body sees
         # the slow channels' innovations. Older files had shared channels and the
@@ -812,29 +811,19 @@ class WGANAugmenter(BaseAugmenter):
                 validation_every=int(self.validation_every),
             )
 
-            def make_score(noise_seed: int, n_paths: int | None = None, **weights):
-                return StylizedFactScore(
-                    real_returns,
-                    self._to_returns,
-                    seed=seed,
-                    series=None if self.windowed_ else held_out,
-                    long_paths=self._long_path_sampler(
-                        generator, held_out, noise_seed, device, n_paths
-                    ),
-                    center=bool(self.match_mean),
-                    rescale=self.validation_fraction is not None or bool(self._param("match_std")),
-                    **weights,
-                )
-
-            score = make_score(seed)
+            score = self._checkpoint_score(generator, held_out, seed, seed, device)
             final_score = None
             if score.long_paths is not None:
                 # The best checkpoints by the 16-path score, re-scored on more paths
                 # from other noise at the end, with the terms that need many paths
                 # (docs/model.md, "Seventh session").
-                final_score = make_score(
+                final_score = self._checkpoint_score(
+                    generator,
+                    held_out,
+                    seed,
                     seed + 1,
-                    self._FINAL_PATHS,
+                    device,
+                    n_paths=self._FINAL_PATHS,
                     sq_weight=self._FINAL_SQ_WEIGHT,
                     kurtosis_weight=self._FINAL_KURTOSIS_WEIGHT,
                 ).long_path_terms
@@ -968,6 +957,38 @@ class WGANAugmenter(BaseAugmenter):
     #: Paths generated per forward pass for the whole-path scores (faster on a CPU than
     #: one big batch: 2.3 s against 5.4 s for 256 paths of 5030 steps, 1 thread).
     _SCORE_CHUNK = 16
+
+    def _checkpoint_score(
+        self,
+        generator,
+        reference: np.ndarray,
+        seed: int,
+        noise_seed: int,
+        device,
+        *,
+        n_paths: int | None = None,
+        rescale: bool | None = None,
+        **weights,
+    ) -> StylizedFactScore:
+        """The score ``fit`` ranks checkpoints by, against ``reference`` returns.
+
+        ``reference``: the series (or, for a 3-D ``X``, the windows) the score
+        compares with; ``seed`` subsamples its windows; whole paths (TCN) come from
+        ``noise_seed`` (``_long_path_sampler``, ``n_paths``). ``rescale`` defaults to
+        ``fit``'s rule; ``weights`` go to :class:`StylizedFactScore`.
+        """
+        if rescale is None:
+            rescale = self.validation_fraction is not None or bool(self._param("match_std"))
+        return StylizedFactScore(
+            reference if self.windowed_ else sliding_windows(reference, self.window_),
+            self._to_returns,
+            seed=seed,
+            series=None if self.windowed_ else reference,
+            long_paths=self._long_path_sampler(generator, reference, noise_seed, device, n_paths),
+            center=bool(self.match_mean),
+            rescale=rescale,
+            **weights,
+        )
 
     def _long_path_sampler(
         self, generator, values: np.ndarray, seed: int, device, n_paths: int | None = None

@@ -389,15 +389,17 @@ class WGANTrainer:
         fresh = self.generate(self.latent(4))
         self.snapshots.append((self.step, fake[:4].copy(), fresh))
         is_best = math.isfinite(score) and score < self.best_score
+        # One copy of the weights serves as best, candidate and last good state: they
+        # are only ever loaded from (load_state_dict copies), never changed in place.
+        state = _state(self.generator)
         if is_best:
             self.best_score, self.best_step = score, self.step
-            self.best_state = _state(self.generator)
+            self.best_state = state
         if math.isfinite(score) and self.config.n_candidates > 1:
-            state = self.best_state if is_best else _state(self.generator)
             self.candidates.append((score, self.step, state))
             self.candidates.sort(key=lambda c: c[0])
             del self.candidates[self.config.n_candidates :]
-        self._last_good = (_state(self.generator), _state(self.critic), self.step)
+        self._last_good = (state, _state(self.critic), self.step)
         for cb in self.callbacks:
             cb.on_validation_end(self, score, is_best)
         return score
