@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
+import quantgan as qg
 from quantgan.preprocessing import (
     GaussianizingScaler,
     LambertWGaussianizer,
@@ -211,3 +212,22 @@ def test_garch_volatility_start_finds_garch_bursts_and_none_in_iid_returns():
         garch_volatility_start(x, taus, alphas=(0.5,), persistence=0.4)
     with pytest.raises(ValueError, match="weights must have shape"):
         garch_volatility_start(x, taus, weights=np.zeros((1, 2)))
+    with pytest.raises(ValueError, match="sq_weight"):
+        garch_volatility_start(x, taus, sq_weight=-1.0)
+
+
+def test_garch_volatility_start_leans_to_the_acf_of_squares_on_the_sp500():
+    # The documented picks: the x^2 gap weighted 4 times moves the S&P 500 1999-2018
+    # start along the grid's ridge to a larger alpha and a smaller factor scale.
+    from quantgan.preprocessing import garch_volatility_start, log_volatility_weights
+
+    r = qg.log_returns(qg.load_sp500()).loc["1999":"2018"].to_numpy()
+    x = ((r - r.mean()) / r.std())[:, None]
+    taus = (16.0, 64.0, 256.0)
+    w0 = log_volatility_weights(x, taus, method="acf")
+    picks = {}
+    for sq_weight in (1.0, 4.0):
+        w, alpha = garch_volatility_start(x, taus, weights=w0, sq_weight=sq_weight)
+        picks[sq_weight] = (round(float(w[0, 0] / w0[0, 0]), 6), float(alpha[0]))
+    assert picks[4.0] == (0.8, 0.075)
+    assert picks[1.0] == (0.9, 0.045)
