@@ -432,8 +432,8 @@ class WGANAugmenter(BaseAugmenter):
         tail and response to large days give the bursts of extreme days behind the
         short-lag ACF of ``r^2``, which a log-normal factor cannot reach at the S&P
         500's kurtosis. Its ``alpha`` (and the factor's scale) start at a
-        simulated-moment fit to the ACFs of ``|r|`` and ``r^2``
-        (:func:`quantgan.preprocessing.garch_volatility_start`, persistence
+        simulated-moment fit to the ACFs of ``|r|`` and ``r^2``, the ``r^2`` gap weighted
+        4 times (:func:`quantgan.preprocessing.garch_volatility_start`, persistence
         ``alpha + beta = 0.99``; with ``memory_init="fixed"``, alpha 0.05), kept in
         ``garch_start_`` (``(n_assets, 2)``: alpha, persistence) and held during
         training (docs/model.md, "Sixth session").
