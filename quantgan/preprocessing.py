@@ -520,10 +520,10 @@ def garch_volatility_start(
     gave ``alpha`` from 0.03 to 0.06 on the same data). On the S&P 500 1999-2018 the
     pick is ``c = 0.8, alpha = 0.075`` on seeds 0-4 (``sq_weight=1``: mostly ``c =
     0.9, alpha = 0.045``, the sixth session's start); on May 2009 - Dec 2018 ``alpha =
-    0.03``. Simulated alone (Gaussian noise,
-    no network), the factor with the 1999-2018 start has ACF scores of ``|x|`` and
-    ``x^2`` of 0.026 and 0.025 (the factor alone 0.022 and 0.033;
-    ``benchmarks/log_volatility_start.py``; GARCH(1,1)-t fitted: 0.036 and 0.029).
+    0.03``. Simulated alone (Gaussian noise, no network), the factor with the 1999-2018
+    start has ACF scores of ``|x|`` and ``x^2`` of 0.026 and 0.025 (the factor alone
+    0.022 and 0.033; ``benchmarks/log_volatility_start.py``; GARCH(1,1)-t fitted: 0.036
+    and 0.029).
 
     Parameters
     ----------
