@@ -66,7 +66,11 @@ _ROWS: dict[str, tuple[str | None, str]] = {
                                 "copies of a stretch of history."),
     "memorization_ratio": (None, "Distance from synthetic 20-day windows to the nearest real "
                            "one, over the same distance between distinct real stretches; below "
-                           "1 hints at copying (not ranked)."),
+                           "1 hints at copying, or at more calm windows than history has "
+                           "(not ranked)."),
+    "memorization_ratio_shape": (None, "The same ratio on windows scaled to unit root mean "
+                                 "square: their shapes, free of the volatility level; below 1 "
+                                 "hints at copying (not ranked)."),
     "discriminative": ("lower", "|accuracy - 0.5| of a classifier telling real from synthetic "
                        "20-day windows: 0 = indistinguishable."),
     "predictive": ("lower", "Train on synthetic, test on real: mean absolute error of a "

@@ -977,6 +977,12 @@ def _sample_windows(
     return X[start[:, None] + np.arange(window), path[:, None]]
 
 
+def _unit_rms(windows: np.ndarray) -> np.ndarray:
+    """Rows of ``windows`` divided by their root mean square (all-zero rows unchanged)."""
+    rms = np.sqrt(np.mean(windows * windows, axis=1, keepdims=True))
+    return windows / np.where(rms > 0, rms, 1.0)
+
+
 def memorization_score(
     real: npt.ArrayLike,
     synthetic: npt.ArrayLike,
@@ -984,6 +990,7 @@ def memorization_score(
     threshold: float | None = None,
     max_windows: int | None = 2000,
     random_state: Any = 0,
+    normalize: bool = False,
 ) -> dict[str, Any]:
     r"""Does the generator copy stretches of history? Distance to the closest real window.
 
@@ -1013,16 +1020,25 @@ def memorization_score(
     This is the distance-to-closest-record test of synthetic-data privacy, applied
     to windows of a time series.
 
+    On raw returns the ratio also measures the volatility law: distances shrink with
+    the windows' scale, so a model with more calm windows than the history scores
+    below 1 without copying anything. ``normalize=True`` divides every window (real
+    and synthetic) by its own root mean square first: the ratio then compares the
+    windows' shapes, free of their volatility level, while an exact copy stays at
+    distance 0.
+
     Parameters
     ----------
     window : int
         Window length (days); ``real`` must hold at least ``3 * window`` returns.
     threshold : float or None
-        Absolute copy threshold in return units; ``None``: 0.05 x median baseline
-        distance.
+        Absolute copy threshold in return units (in root-mean-square units with
+        ``normalize``); ``None``: 0.05 x median baseline distance.
     max_windows : int or None
         Cap on the number of synthetic windows and of baseline real windows (random
         subsets drawn with ``random_state``); the reference set is never subsampled.
+    normalize : bool, default False
+        Scale every window to unit root mean square (an all-zero window stays zero).
 
     Examples
     --------
@@ -1047,10 +1063,11 @@ def memorization_score(
         if not (np.isfinite(thr) and thr >= 0):
             raise ValueError(f"threshold must be a finite number >= 0; got {threshold!r}.")
     rng = _rng(random_state)
-    reference = _sample_windows(r[:, None], w, None, rng)
+    scale = _unit_rms if normalize else (lambda windows: windows)
+    reference = scale(_sample_windows(r[:, None], w, None, rng))
     base_idx = _sample_index(reference.shape[0], max_windows, rng)
     d_base = _nearest_distances(reference[base_idx], reference, base_idx, w)
-    d_syn = _nearest_distances(_sample_windows(X, w, max_windows, rng), reference)
+    d_syn = _nearest_distances(scale(_sample_windows(X, w, max_windows, rng)), reference)
     med_base = float(np.median(d_base))
     if threshold is None:
         thr = 0.05 * med_base
@@ -1265,7 +1282,8 @@ def stylized_facts(
     * ``diversity_mean_abs_corr``, ``diversity_collapse_share``: :func:`path_diversity`
       (NaN for a single path);
     * ``memorization_ratio``, ``memorization_copy_share``: :func:`memorization_score`
-      with ``window``;
+      with ``window``; ``memorization_ratio_shape``: the same ratio with
+      ``normalize=True`` (windows scaled to unit RMS: shapes, not volatility levels);
     * with ``classifier_scores=True`` also ``discriminative`` and ``predictive_tstr`` /
       ``predictive_trtr`` (:func:`discriminative_score`, :func:`predictive_score`);
       these need scikit-learn and take a few seconds more.
@@ -1307,6 +1325,8 @@ def stylized_facts(
     mem = memorization_score(r, X, window=window, random_state=random_state)
     out["memorization_ratio"] = mem["ratio"]
     out["memorization_copy_share"] = mem["copy_share"]
+    shape = memorization_score(r, X, window=window, random_state=random_state, normalize=True)
+    out["memorization_ratio_shape"] = shape["ratio"]
     if classifier_scores:
         out["discriminative"] = discriminative_score(r, X, window=window, random_state=random_state)
         tstr, trtr = predictive_score(

@@ -56,7 +56,7 @@ def test_to_frame_rows_columns_and_values(report, real):
         "emd_1", "emd_5", "emd_20", "emd_100", "acf_r", "acf_abs", "acf_sq", "leverage",
         "drawdown_emd", "mean", "std", "skew", "excess_kurtosis", "hill_left", "hill_right",
         "var_1pct", "es_1pct", "diversity_collapse_share", "diversity_mean_abs_corr",
-        "memorization_copy_share", "memorization_ratio",
+        "memorization_copy_share", "memorization_ratio", "memorization_ratio_shape",
     ]  # fmt: skip
     # The real column: independent computations; distances have no real value.
     assert table.at["excess_kurtosis", "real"] == pytest.approx(scipy.stats.kurtosis(real))
@@ -81,6 +81,7 @@ def test_best_per_row_garch_beats_iid_on_clustering_and_tails(report):
     assert best["acf_sq"] == "garch"
     assert best["excess_kurtosis"] == "garch"  # GARCH-normal has fat tails, iid has none
     assert best["memorization_ratio"] is None  # informational rows are not ranked
+    assert best["memorization_ratio_shape"] is None
     mask = report.best_mask()
     assert mask.loc["acf_abs"].tolist() == [True, False]
     assert report.wins()["garch"] == int(mask["garch"].sum())

@@ -408,6 +408,30 @@ def test_memorization_block_bootstrap_copies_iid_does_not(sp500):
     assert np.min(fresh["synthetic_distances"]) > fresh["threshold"]
 
 
+def test_memorization_normalized_separates_copying_from_a_calmer_volatility(sp500):
+    r = sp500.to_numpy()
+    rng = np.random.default_rng(23)
+    # Fresh noise at half the real scale: on raw returns its windows sit close to the
+    # calm stretches of history (ratio far below 1) though nothing is copied.
+    calm = rng.normal(0, 0.5 * r.std(), size=(r.size, 20))
+    raw = M.memorization_score(r, calm)
+    shape = M.memorization_score(r, calm, normalize=True)
+    assert raw["ratio"] < 0.85 and raw["copy_share"] == 0.0
+    assert 0.95 < shape["ratio"] < 1.1 and shape["copy_share"] == 0.0
+    # Shapes of fresh noise do not depend on its scale; a copy stays a copy.
+    louder = M.memorization_score(r, 3.0 * calm, normalize=True)
+    assert louder["ratio"] == pytest.approx(shape["ratio"])
+    boot = M.memorization_score(r, block_bootstrap(r, 20, seed=22), normalize=True)
+    assert boot["ratio"] < 0.9 and 0.02 < boot["copy_share"] < 0.1
+    assert np.min(boot["synthetic_distances"]) == 0.0
+    # Windows on the unit-RMS sphere: no distance exceeds its diameter 2 sqrt(window).
+    assert np.max(shape["synthetic_distances"]) <= 2 * np.sqrt(20)
+    # An all-zero window (a stale price) is left at zero, not divided by zero.
+    stale = calm.copy()
+    stale[:40, 0] = 0.0
+    assert np.isfinite(M.memorization_score(r, stale, normalize=True)["ratio"])
+
+
 def test_discriminative_score():
     rng = np.random.default_rng(24)
     real = rng.standard_normal(5000)
@@ -464,6 +488,7 @@ def test_stylized_facts_bundle(sp500):
         "diversity_collapse_share",
         "memorization_ratio",
         "memorization_copy_share",
+        "memorization_ratio_shape",
     }
     assert set(s_good.index) == expected_keys
     assert s_good.dtype == float and np.isfinite(s_good).all()
