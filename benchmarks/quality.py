@@ -13,6 +13,8 @@ for 2009-2018, the GARCH(1,1) row of the Quant GANs paper next to ours.
         --wgan-budget 300 --seeds 0,1,2                   # issue 8's table with its spread
     python benchmarks/quality.py --models wgan,wgan-moments,wgan-held,garch-t --seed 0
         # the default next to the earlier ones (docs/model.md)
+    python benchmarks/quality.py --period 1999-2018 --train-until 2013-12-31
+        # out of sample: fitted on 1999-2013, scored against 2014-2018
 
 Times are wall-clock on whatever machine runs it; compare them only within one run.
 """
@@ -116,9 +118,21 @@ def run_period(
     models = make_models(args.wgan_budget, args.seed, args.models)
     print(f"\n## S&P 500 {label}: {returns.size} daily log returns, "
           f"{returns.index[0]:%Y-%m-%d} to {returns.index[-1]:%Y-%m-%d}")  # fmt: skip
+    start = time.perf_counter()
+    fit_seconds = None
+    if args.train_until is not None:
+        # Out of sample: every model is fitted on the days up to train_until and scored
+        # against the days after it, which none of them has seen.
+        train, returns = split_at(returns, args.train_until)
+        print(f"fitted on {train.size} days to {train.index[-1]:%Y-%m-%d}, scored against "
+              f"the {returns.size} days from {returns.index[0]:%Y-%m-%d} (out of sample)")  # fmt: skip
+        fit_seconds = {}
+        for name, model in models.items():
+            tic = time.perf_counter()
+            model.fit(train)
+            fit_seconds[name] = time.perf_counter() - tic
     print(f"fitting {len(models)} models (WGAN budget {args.wgan_budget:g} s), "
           f"sampling {args.n_paths} paths each ...", flush=True)  # fmt: skip
-    start = time.perf_counter()
     report = evaluate(
         returns,
         *models.values(),
@@ -127,6 +141,8 @@ def run_period(
         random_state=args.seed,
         classifier_scores=args.classifier_scores,
     )
+    if fit_seconds is not None:
+        report.fit_seconds = pd.Series(fit_seconds, dtype=float).reindex(report.names)
     elapsed = time.perf_counter() - start
     print()
     print(markdown(report.to_frame(), report.best_mask()))
@@ -148,7 +164,8 @@ def run_period(
                 f"(stopped: {model.stop_reason_}); kept the generator of step "
                 f"{model.best_step_}."
             )
-    if label == "2009-2018" and {"WGAN", "GARCH-normal", "GARCH-t"} <= set(models):
+    in_sample = args.train_until is None  # the paper's table is in sample
+    if in_sample and label == "2009-2018" and {"WGAN", "GARCH-normal", "GARCH-t"} <= set(models):
         table = report.to_frame()
         rows = list(QUANT_GANS_GARCH)
         compare = pd.DataFrame(
@@ -169,6 +186,21 @@ def run_period(
     return report
 
 
+def split_at(returns: pd.Series, until: str) -> tuple[pd.Series, pd.Series]:
+    """``returns`` up to and including the day ``until``, and the days after it."""
+    cut = pd.Timestamp(until)
+    train, test = returns.loc[:cut], returns.loc[returns.index > cut]
+    # Both parts must hold the longest ACF lag (250) with room to spare.
+    for part, what in ((train, "before"), (test, "after")):
+        if part.size < 500:
+            raise SystemExit(
+                f"--train-until {until} leaves {part.size} days {what} it in "
+                f"{returns.index[0]:%Y-%m-%d} to {returns.index[-1]:%Y-%m-%d}; "
+                "both parts need at least 500"
+            )
+    return train, test
+
+
 def main(argv: list[str] | None = None) -> dict[str, Report]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wgan-budget", type=float, default=None,
@@ -187,6 +219,10 @@ def main(argv: list[str] | None = None) -> dict[str, Report]:
     parser.add_argument("--output", type=Path, default=None,
                         help="write the HTML report(s) here; with both periods the period "
                         "is added to the file name")  # fmt: skip
+    parser.add_argument("--train-until", default=None, metavar="DATE",
+                        help="out of sample: fit every model on the days up to DATE and "
+                        "score it against the days after (default: fit and score on the "
+                        "whole period, as Quant GANs do)")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny budget, 50 paths")
     args = parser.parse_args(argv)
     if args.wgan_budget is None:

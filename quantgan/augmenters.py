@@ -496,10 +496,10 @@ class WGANAugmenter(BaseAugmenter):
     validation_every : int, default 50
         Generator steps between validation scores; the best-scoring generator is kept.
         For a TCN on one long series, the 5 best are re-scored at the end of training
-        on 128 whole paths from other noise (the ACF r^2 term doubled, a kurtosis term
-        added) and the best of those is kept: 16 paths rank close checkpoints by luck
-        (docs/model.md, "Seventh session"). This takes a few seconds after
-        ``time_budget``.
+        on 128 whole paths from other noise (the ACF r^2 term weighted 3 times, a
+        kurtosis term added) and the best of those is kept: 16 paths rank close
+        checkpoints by luck (docs/model.md, "Seventh session", "Ninth session"). This
+        takes a few seconds after ``time_budget``.
     validation_fraction : float, optional
         Hold out the last ``validation_fraction`` of the history (of the windows, for
         a 3-D ``X``) and pick the checkpoint by its score against that slice: the

@@ -351,3 +351,25 @@ def test_quality_benchmark_spread_over_seeds(capsys):
     spread = printed.split("spread over seeds")[1]
     row = next(line for line in spread.splitlines() if line.startswith("| emd_1 |"))
     assert expected in row
+
+
+def test_quality_benchmark_out_of_sample(capsys):
+    spec = importlib.util.spec_from_file_location("quality", ROOT / "benchmarks" / "quality.py")
+    quality = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quality)
+    argv = ["--quick", "--period", "2009-2018", "--n-paths", "20",
+            "--models", "gaussian,bootstrap", "--train-until", "2016-06-30"]  # fmt: skip
+    rep = quality.main(argv)["2009-2018"]
+    printed = capsys.readouterr().out
+    returns = qg.log_returns(qg.load_sp500()).loc["2009-05-01":"2018-12-31"]
+    train, test = returns.loc[:"2016-06-30"], returns.loc["2016-07-01":]
+    # Scored against the days after the cut only, with paths as long as them ...
+    assert rep.real.index[0] == test.index[0] and rep.real.size == test.size
+    assert all(X.shape == (test.size, 20) for X in rep.paths.values())
+    # ... by models fitted on the days up to it (the Gaussian's mean is the train mean).
+    gaussian = qg.GaussianAugmenter().fit(train)
+    assert np.allclose(rep.paths["Gaussian"], gaussian.sample(20, test.size, random_state=0))
+    assert rep.fit_seconds.notna().all()
+    assert f"fitted on {train.size} days" in printed and "out of sample" in printed
+    with pytest.raises(SystemExit, match="both parts need at least 500"):
+        quality.main([*argv[:-1], "2018-06-30"])

@@ -98,3 +98,57 @@ def test_selection_benchmark_smoke(capsys):
     for label in ("the whole history", "the held-out slice"):
         assert np.isfinite(tables[label].to_numpy()).all()
     assert "the picked checkpoints against the held-out slice" in capsys.readouterr().out
+
+
+def test_score_noise_scores_like_the_benchmark():
+    import scipy.stats
+
+    from quantgan import metrics
+
+    module = load("score_noise", BENCHMARKS)
+    rng = np.random.default_rng(0)
+    paths, real = 0.01 * rng.standard_t(5, (600, 30)), 0.01 * rng.standard_t(5, 600)
+    table = module.self_scores(paths, real, 10)
+    assert table.at["acf_sq", "real"] == pytest.approx(
+        metrics.acf_score(real, paths[:, 10:], "square")
+    )
+    assert table.at["leverage", "real"] == pytest.approx(
+        metrics.leverage_score(real, paths[:, 10:])
+    )
+    # With one path playing the history, the median is that path's own score.
+    one = module.self_scores(paths, real, 1)
+    assert one.at["acf_abs", "self median"] == pytest.approx(
+        metrics.acf_score(paths[:, 0], paths[:, 1:], "abs")
+    )
+    assert (table["self 10%"] <= table["self 90%"]).all()
+    assert table["share of paths above real"].between(0, 1).all()
+    # Per-path statistics of all the paths, against the history's own value.
+    assert table.at["skew", "self median"] == pytest.approx(np.median(scipy.stats.skew(paths)))
+    assert table.at["excess_kurtosis", "real"] == pytest.approx(scipy.stats.kurtosis(real))
+    assert table.at["skew", "share of paths above real"] == pytest.approx(
+        np.mean(scipy.stats.skew(paths) > scipy.stats.skew(real))
+    )
+    with pytest.raises(ValueError, match="n_real"):
+        module.self_scores(paths, real, 29)
+
+
+def test_score_noise_smoke(capsys):
+    out = load("score_noise", BENCHMARKS).main(
+        ["--period", "2009-2018", "--n-paths", "30", "--n-real", "10", "--wgan-budget", "1"]
+    )
+    assert set(out) == {("2009-2018", m) for m in ("GARCH-normal", "GARCH-t", "WGAN")}
+    for table in out.values():
+        assert np.isfinite(table.to_numpy()).all()
+        assert list(table.index) == [
+            "acf_r", "acf_abs", "acf_sq", "leverage", "skew", "excess_kurtosis",
+        ]  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "share of paths above real" in printed
+    assert "WGAN: " in printed and "kept step" in printed
+    # Out of sample: fitted before the cut, the days after it play the history.
+    later = load("score_noise", BENCHMARKS).main(
+        ["--period", "2009-2018", "--n-paths", "30", "--n-real", "10",
+         "--train-until", "2016-06-30"]
+    )[("2009-2018", "GARCH-t")]  # fmt: skip
+    assert np.isfinite(later.to_numpy()).all()
+    assert "daily log returns from 2016-07-01; fitted on the" in capsys.readouterr().out

@@ -1,0 +1,140 @@
+"""How much of a clustering score is the history's own sampling noise?
+
+``benchmarks/quality.py`` compares the mean ACF of many synthetic paths with the ACF
+of *one* history. That history is itself one draw: even a model that were the true
+law of returns would not score 0, because the history's sample ACF (and leverage
+curve) scatter around the law's. This script measures that floor. For each model it
+simulates ``--n-paths`` paths as long as the history, treats each of the first
+``--n-real`` of them as if it were the history, scores it against the remaining paths
+exactly as the benchmark scores the real series (:func:`quantgan.metrics.acf_score`
+for ``r``, ``|r|``, ``r^2`` over lags 1-250, :func:`quantgan.metrics.leverage_score`),
+and prints the median and the 10% / 90% quantiles of those scores: what a history
+drawn from the model itself would score. Next to them: the real history's score
+against the same paths, and its rank among the self-scores (the share of the model's
+own paths that score worse than the real history does). A real score far below the
+model's own median says this history's sample curve lies closer to the model's mean
+curve than a fresh draw of the model typically does: by chance, or because the model
+was fitted to that curve, noise included. Two more rows give the per-path skew and
+excess kurtosis of all the paths (the statistic itself, not a gap) and the share of
+paths above the history's value: a share near 0 or 1 says the history's value is an
+unlikely draw from the model.
+
+Models: GARCH(1,1) with normal and Student-t innovations (fitted by maximum
+likelihood, ``qg.GARCHAugmenter``) and, with ``--wgan-budget`` or ``--model``, the
+default WGAN.
+
+    python benchmarks/score_noise.py                          # both periods, about 10 s
+    python benchmarks/score_noise.py --period 1999-2018 --wgan-budget 300 --seed 0
+    python benchmarks/score_noise.py --model fitted.safetensors --period 2009-2018
+    python benchmarks/score_noise.py --period 1999-2018 --train-until 2013-12-31
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+import quantgan as qg
+from quantgan import metrics
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from quality import PERIODS, markdown, split_at  # benchmarks/quality.py
+
+#: score -> (per-column curves over lags 0..250, how a gap curve becomes the score): the
+#: conventions of metrics.acf_score (RMS) and metrics.leverage_score (L2 norm).
+SCORES = {
+    "acf_r": (lambda x: metrics.acf(x, 250, "identity"), lambda g: np.sqrt(np.mean(g**2, 0))),
+    "acf_abs": (lambda x: metrics.acf(x, 250, "abs"), lambda g: np.sqrt(np.mean(g**2, 0))),
+    "acf_sq": (lambda x: metrics.acf(x, 250, "square"), lambda g: np.sqrt(np.mean(g**2, 0))),
+    "leverage": (lambda x: metrics.leverage_effect(x, 250), lambda g: np.linalg.norm(g, axis=0)),
+}
+
+
+def self_scores(paths: np.ndarray, real: np.ndarray, n_real: int) -> pd.DataFrame:
+    """One row per score: the self-scores' quantiles, the real score and its rank.
+
+    ``paths`` (T, n): the first ``n_real`` columns play the history in turn, each
+    scored against the mean curve of columns ``n_real:``; the real series is scored
+    against the same mean curve (equal to ``metrics.acf_score`` / ``leverage_score``).
+    """
+    if not 1 <= n_real < paths.shape[1] - 1:
+        raise ValueError(f"n_real must be in [1, {paths.shape[1] - 2}], got {n_real}")
+    rows = {}
+    for name, (curves, norm) in SCORES.items():
+        mean = curves(paths[:, n_real:])[1:].mean(axis=1, keepdims=True)
+        own = norm(curves(paths[:, :n_real])[1:] - mean)
+        rows[name] = _row(own, float(norm(curves(real[:, None])[1:] - mean)[0]))
+    # Per-path statistics (not gaps): is the history's value a plausible draw?
+    for name, stat in (("skew", scipy.stats.skew), ("excess_kurtosis", scipy.stats.kurtosis)):
+        rows[name] = _row(stat(paths, axis=0), float(stat(real)))
+    return pd.DataFrame(rows).T
+
+
+def _row(own: np.ndarray, real: float) -> dict[str, float]:
+    return {
+        "self 10%": np.quantile(own, 0.1),
+        "self median": np.median(own),
+        "self 90%": np.quantile(own, 0.9),
+        "real": real,
+        "share of paths above real": float(np.mean(own > real)),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[tuple[str, str], pd.DataFrame]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--period", choices=sorted(PERIODS), action="append")
+    parser.add_argument("--n-paths", type=int, default=500)
+    parser.add_argument("--n-real", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--wgan-budget", type=float, help="also fit the default WGAN (seconds)")
+    parser.add_argument("--model", help="also a saved WGANAugmenter (fitted on that period)")
+    parser.add_argument("--train-until", metavar="DATE",
+                        help="fit on the days up to DATE; the days after play the history "
+                        "and set the paths' length (as quality.py --train-until)")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.n_paths < args.n_real + 2:
+        parser.error(f"--n-paths must exceed --n-real + 1, got {args.n_paths}, {args.n_real}")
+    returns = qg.log_returns(qg.load_sp500())
+    out = {}
+    for label in args.period or sorted(PERIODS):
+        first, last = PERIODS[label]
+        r = train = returns.loc[first:last]
+        if args.train_until:
+            train, r = split_at(r, args.train_until)
+        models: dict[str, object] = {
+            "GARCH-normal": qg.GARCHAugmenter(dist="normal").fit(train),
+            "GARCH-t": qg.GARCHAugmenter(dist="t").fit(train),
+        }
+        if args.wgan_budget:
+            models["WGAN"] = qg.WGANAugmenter(
+                time_budget=args.wgan_budget, random_state=args.seed, verbose=False
+            ).fit(train)
+        if args.model:
+            models["WGAN (saved)"] = qg.WGANAugmenter.load(args.model)
+        fitted = f"; fitted on the {train.size} days before" if args.train_until else ""
+        print(f"## S&P 500 {label}: {len(r)} daily log returns from {r.index[0]:%Y-%m-%d}"
+              f"{fitted}, {args.n_paths} paths per model")  # fmt: skip
+        for name, model in models.items():
+            start = time.perf_counter()
+            paths = model.sample(args.n_paths, n_timesteps=len(r), random_state=args.seed)
+            table = self_scores(paths.to_numpy(), r.to_numpy(), args.n_real)
+            out[(label, name)] = table
+            if isinstance(model, qg.WGANAugmenter):
+                steps = len(getattr(model, "history_", ()))
+                print(f"\n{name}: {steps} generator steps, kept step {model.best_step_}")
+            print(f"\n{name} ({args.n_real} of its paths as the history, against the other "
+                  f"{args.n_paths - args.n_real}; {time.perf_counter() - start:.0f} s):\n")  # fmt: skip
+            print(markdown(table))
+        print()
+    sys.stdout.flush()
+    return out
+
+
+if __name__ == "__main__":
+    main()
