@@ -17,7 +17,9 @@ curve than a fresh draw of the model typically does: by chance, or because the m
 was fitted to that curve, noise included. Two more rows give the per-path skew and
 excess kurtosis of all the paths (the statistic itself, not a gap) and the share of
 paths above the history's value: a share near 0 or 1 says the history's value is an
-unlikely draw from the model.
+unlikely draw from the model. A last table gives the mean ACF of ``|r|`` and ``r^2``
+over lag bands (1-5, 6-20, 21-100, 101-250) for the history (and, with
+``--train-until``, the training days) and for each model's paths: where a gap sits.
 
 Models: GARCH(1,1) with normal and Student-t innovations (fitted by maximum
 likelihood, ``qg.GARCHAugmenter``) and, with ``--wgan-budget`` or ``--model``, the
@@ -76,6 +78,28 @@ def self_scores(paths: np.ndarray, real: np.ndarray, n_real: int) -> pd.DataFram
     return pd.DataFrame(rows).T
 
 
+#: Lag bands of the ACF table (the days of a week, a month, a season, a year).
+BANDS = ((1, 5), (6, 20), (21, 100), (101, 250))
+
+
+def band_means(series: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Mean ACF of ``|r|`` and ``r^2`` over each lag band of :data:`BANDS`.
+
+    ``series``: name -> one series (T,) or paths (T, n), whose ACFs are averaged over
+    the paths (as the benchmark averages them). Where a gap sits: short lags are
+    bursts, long ones the persistence of volatility regimes.
+    """
+    rows = {}
+    for name, x in series.items():
+        for tr, label in (("abs", "acf_abs"), ("square", "acf_sq")):
+            curve = metrics.acf(np.asarray(x, dtype=float), 250, tr)[1:]
+            curve = curve.mean(axis=1) if curve.ndim == 2 else curve
+            rows[f"{name}: {label}"] = {
+                f"lags {a}-{b}": float(curve[a - 1 : b].mean()) for a, b in BANDS
+            }
+    return pd.DataFrame(rows).T
+
+
 def _row(own: np.ndarray, real: float) -> dict[str, float]:
     return {
         "self 10%": np.quantile(own, 0.1),
@@ -120,17 +144,25 @@ def main(argv: list[str] | None = None) -> dict[tuple[str, str], pd.DataFrame]:
         fitted = f"; fitted on the {train.size} days before" if args.train_until else ""
         print(f"## S&P 500 {label}: {len(r)} daily log returns from {r.index[0]:%Y-%m-%d}"
               f"{fitted}, {args.n_paths} paths per model")  # fmt: skip
+        series = {"real": r.to_numpy()}
+        if args.train_until:
+            series["real, training days"] = train.to_numpy()
         for name, model in models.items():
             start = time.perf_counter()
             paths = model.sample(args.n_paths, n_timesteps=len(r), random_state=args.seed)
             table = self_scores(paths.to_numpy(), r.to_numpy(), args.n_real)
             out[(label, name)] = table
+            series[name] = paths.to_numpy()
             if isinstance(model, qg.WGANAugmenter):
                 steps = len(getattr(model, "history_", ()))
                 print(f"\n{name}: {steps} generator steps, kept step {model.best_step_}")
             print(f"\n{name} ({args.n_real} of its paths as the history, against the other "
                   f"{args.n_paths - args.n_real}; {time.perf_counter() - start:.0f} s):\n")  # fmt: skip
             print(markdown(table))
+        print(f"\nMean ACF by lag band ({label}; models: {args.n_paths} paths as long as the "
+              "scored days):\n")  # fmt: skip
+        out[(label, "bands")] = bands = band_means(series)
+        print(markdown(bands, fmt="{:.3f}"))
         print()
     sys.stdout.flush()
     return out

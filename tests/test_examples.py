@@ -133,10 +133,20 @@ def test_score_noise_scores_like_the_benchmark():
 
 
 def test_score_noise_smoke(capsys):
+    import quantgan as qg
+    from quantgan import metrics
+
     out = load("score_noise", BENCHMARKS).main(
         ["--period", "2009-2018", "--n-paths", "30", "--n-real", "10", "--wgan-budget", "1"]
     )
+    bands = out.pop(("2009-2018", "bands"))
     assert set(out) == {("2009-2018", m) for m in ("GARCH-normal", "GARCH-t", "WGAN")}
+    # The band table: the history's own ACF of |r| averaged over lags 1-5, and a row
+    # per model and transform.
+    real = qg.log_returns(qg.load_sp500()).loc["2009-05-01":"2018-12-31"].to_numpy()
+    expected = metrics.acf(real, 250, "abs")[1:6].mean()
+    assert bands.at["real: acf_abs", "lags 1-5"] == pytest.approx(expected)
+    assert bands.shape == (8, 4) and "WGAN: acf_sq" in bands.index
     for table in out.values():
         assert np.isfinite(table.to_numpy()).all()
         assert list(table.index) == [
@@ -149,6 +159,8 @@ def test_score_noise_smoke(capsys):
     later = load("score_noise", BENCHMARKS).main(
         ["--period", "2009-2018", "--n-paths", "30", "--n-real", "10",
          "--train-until", "2016-06-30"]
-    )[("2009-2018", "GARCH-t")]  # fmt: skip
+    )  # fmt: skip
+    assert "real, training days: acf_abs" in later[("2009-2018", "bands")].index
+    later = later[("2009-2018", "GARCH-t")]
     assert np.isfinite(later.to_numpy()).all()
     assert "daily log returns from 2016-07-01; fitted on the" in capsys.readouterr().out
