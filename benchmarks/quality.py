@@ -126,13 +126,14 @@ def run_period(
         train, returns = split_at(returns, args.train_until)
         print(f"fitted on {train.size} days to {train.index[-1]:%Y-%m-%d}, scored against "
               f"the {returns.size} days from {returns.index[0]:%Y-%m-%d} (out of sample)")  # fmt: skip
+    print(f"fitting {len(models)} models (WGAN budget {args.wgan_budget:g} s), "
+          f"sampling {args.n_paths} paths each ...", flush=True)  # fmt: skip
+    if args.train_until is not None:
         fit_seconds = {}
         for name, model in models.items():
             tic = time.perf_counter()
             model.fit(train)
             fit_seconds[name] = time.perf_counter() - tic
-    print(f"fitting {len(models)} models (WGAN budget {args.wgan_budget:g} s), "
-          f"sampling {args.n_paths} paths each ...", flush=True)  # fmt: skip
     report = evaluate(
         returns,
         *models.values(),
