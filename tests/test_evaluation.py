@@ -301,10 +301,16 @@ def test_to_html_is_self_contained_and_highlights_best(report, tmp_path):
 # --------------------------------------------------------------------------- #
 # The quality benchmark's smoke run
 # --------------------------------------------------------------------------- #
-def test_quality_benchmark_quick_run(tmp_path, capsys):
+def load_quality():
+    """benchmarks/quality.py as a module (benchmarks/ is not a package)."""
     spec = importlib.util.spec_from_file_location("quality", ROOT / "benchmarks" / "quality.py")
     quality = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(quality)
+    return quality
+
+
+def test_quality_benchmark_quick_run(tmp_path, capsys):
+    quality = load_quality()
     out = tmp_path / "quality.html"
     argv = ["--quick", "--period", "2009-2018", "--wgan-budget", "2", "--n-paths", "20"]
     reports = quality.main([*argv, "--output", str(out)])
@@ -320,9 +326,7 @@ def test_quality_benchmark_quick_run(tmp_path, capsys):
 
 
 def test_quality_benchmark_model_choice(capsys):
-    spec = importlib.util.spec_from_file_location("quality", ROOT / "benchmarks" / "quality.py")
-    quality = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(quality)
+    quality = load_quality()
     argv = ["--quick", "--period", "2009-2018", "--wgan-budget", "2", "--n-paths", "20",
             "--models", "wgan-conv,wgan-held,wgan-moments,gjr-t,gaussian"]  # fmt: skip
     rep = quality.main(argv)["2009-2018"]
@@ -336,9 +340,7 @@ def test_quality_benchmark_model_choice(capsys):
 
 
 def test_quality_benchmark_spread_over_seeds(capsys):
-    spec = importlib.util.spec_from_file_location("quality", ROOT / "benchmarks" / "quality.py")
-    quality = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(quality)
+    quality = load_quality()
     argv = ["--quick", "--period", "2009-2018", "--n-paths", "20",
             "--models", "bootstrap,gaussian", "--seeds", "0,1"]  # fmt: skip
     reports = quality.main(argv)
@@ -354,9 +356,7 @@ def test_quality_benchmark_spread_over_seeds(capsys):
 
 
 def test_quality_benchmark_out_of_sample(capsys):
-    spec = importlib.util.spec_from_file_location("quality", ROOT / "benchmarks" / "quality.py")
-    quality = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(quality)
+    quality = load_quality()
     argv = ["--quick", "--period", "2009-2018", "--n-paths", "20",
             "--models", "gaussian,bootstrap", "--train-until", "2016-06-30"]  # fmt: skip
     rep = quality.main(argv)["2009-2018"]
