@@ -15,6 +15,10 @@ for 2009-2018, the GARCH(1,1) row of the Quant GANs paper next to ours.
         # the default next to the earlier ones (docs/model.md)
     python benchmarks/quality.py --period 1999-2018 --train-until 2013-12-31
         # out of sample: fitted on 1999-2013, scored against 2014-2018
+    python benchmarks/quality.py --period 1999-2018 --train-until 2008-12-31 --recentre
+        # also the EMD rows with the drift taken out (every model at the real mean)
+    python benchmarks/quality.py --models wgan --wgan-param validation_fraction=0.2
+        # a WGANAugmenter parameter changed for every WGAN of the run
 
 Times are wall-clock on whatever machine runs it; compare them only within one run.
 """
@@ -22,6 +26,7 @@ Times are wall-clock on whatever machine runs it; compare them only within one r
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 import time
 from pathlib import Path
@@ -30,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 import quantgan as qg
+from quantgan import metrics
 from quantgan.evaluation import Report, evaluate
 
 #: label -> (first day, last day) of the returns used; None = the whole bundled history.
@@ -78,19 +84,46 @@ MODELS = {
 DEFAULT_MODELS = "wgan,garch-t,garch-normal,bootstrap,gaussian"
 
 
-def make_models(wgan_budget: float, seed: int, keys: str = DEFAULT_MODELS) -> dict[str, object]:
+def make_models(
+    wgan_budget: float,
+    seed: int,
+    keys: str = DEFAULT_MODELS,
+    wgan_params: dict | None = None,
+) -> dict[str, object]:
     """The contenders, unfitted: evaluate fits each on the period's returns and times it.
 
     ``keys`` is a comma list of :data:`MODELS` keys; the WGANs get ``wgan_budget``
-    seconds each ("wgan" is the default model, the TCN; "wgan-conv" the seed's).
+    seconds each ("wgan" is the default model, the TCN; "wgan-conv" the seed's) and
+    ``wgan_params`` (``set_params`` keywords) on top of their own.
     """
     out = {}
     for key in keys.split(","):
         if key not in MODELS:
             raise SystemExit(f"unknown model {key!r}; choose from {', '.join(MODELS)}")
         name, make = MODELS[key]
-        out[name] = make(wgan_budget, seed)
+        model = make(wgan_budget, seed)
+        if wgan_params and isinstance(model, qg.WGANAugmenter):
+            model.set_params(**wgan_params)
+        out[name] = model
     return out
+
+
+def parse_params(items: list[str]) -> dict:
+    """``["name=value", ...]`` -> keywords; values are Python literals (0.2, (16.0, 64.0),
+    None, True) or else plain strings ("tcn")."""
+    params = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise SystemExit(f"--wgan-param takes NAME=VALUE, got {item!r}")
+        try:
+            params[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            params[name] = text
+    unknown = set(params) - set(qg.WGANAugmenter().get_params())
+    if unknown:
+        raise SystemExit(f"--wgan-param: WGANAugmenter has no parameter {sorted(unknown)}")
+    return params
 
 
 def markdown(frame: pd.DataFrame, marks: pd.DataFrame | None = None, fmt: str = "{:.4g}") -> str:
@@ -115,7 +148,7 @@ def markdown(frame: pd.DataFrame, marks: pd.DataFrame | None = None, fmt: str = 
 def run_period(
     label: str, returns: pd.Series, args: argparse.Namespace, output: Path | None
 ) -> Report:
-    models = make_models(args.wgan_budget, args.seed, args.models)
+    models = make_models(args.wgan_budget, args.seed, args.models, args.wgan_params)
     print(f"\n## S&P 500 {label}: {returns.size} daily log returns, "
           f"{returns.index[0]:%Y-%m-%d} to {returns.index[-1]:%Y-%m-%d}")  # fmt: skip
     start = time.perf_counter()
@@ -165,6 +198,10 @@ def run_period(
                 f"(stopped: {model.stop_reason_}); kept the generator of step "
                 f"{model.best_step_}."
             )
+    if args.recentre:
+        print("\nEMD with every model's paths shifted to the scored history's mean "
+              f"({report.real.mean():.3g} a day), i.e. without the drift:\n")  # fmt: skip
+        print(markdown(recentred_emd(report)))
     in_sample = args.train_until is None  # the paper's table is in sample
     if in_sample and label == "2009-2018" and {"WGAN", "GARCH-normal", "GARCH-t"} <= set(models):
         table = report.to_frame()
@@ -185,6 +222,27 @@ def run_period(
         print(f"\nwrote {path}")
     print(f"evaluation of {label} took {elapsed:.0f} s (fits, sampling and metrics)")
     return report
+
+
+def recentred_emd(report: Report) -> pd.DataFrame:
+    """The EMD rows of ``report`` recomputed with every model's paths shifted so that
+    their mean is the real series' (each model's own mean in the row "drift gap").
+
+    Over 20-100 days the drift moves the whole law of the sums, and a decade's sample
+    mean is a poor guess of the next decade's (the S&P 500 lost ground over 1999-2008
+    and gained over 2009-2018). This table shows what is left once it is taken out.
+    """
+    real = report.real.to_numpy()
+    cells = {}
+    for name, X in report.paths.items():
+        shifted = X - X.mean() + real.mean()
+        dist = metrics.emd(real, shifted, lags=report.lags, random_state=report.random_state)
+        col = {f"emd_{lag}": d for lag, d in dist.items()}
+        col["drift gap"] = X.mean() - real.mean()
+        cells[name] = col
+    table = pd.DataFrame(cells)
+    table.index.name = "metric"
+    return table
 
 
 def split_at(returns: pd.Series, until: str) -> tuple[pd.Series, pd.Series]:
@@ -224,8 +282,15 @@ def main(argv: list[str] | None = None) -> dict[str, Report]:
                         help="out of sample: fit every model on the days up to DATE and "
                         "score it against the days after (default: fit and score on the "
                         "whole period, as Quant GANs do)")  # fmt: skip
+    parser.add_argument("--recentre", action="store_true",
+                        help="also print the EMD rows with every model's paths shifted to "
+                        "the scored history's mean (the drift taken out)")  # fmt: skip
+    parser.add_argument("--wgan-param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a WGANAugmenter parameter for every WGAN of the run, e.g. "
+                        "validation_fraction=0.2 or memory=(16.0,64.0); repeatable")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny budget, 50 paths")
     args = parser.parse_args(argv)
+    args.wgan_params = parse_params(args.wgan_param)
     if args.wgan_budget is None:
         args.wgan_budget = 5.0 if args.quick else 300.0
     if args.n_paths is None:
@@ -235,6 +300,8 @@ def main(argv: list[str] | None = None) -> dict[str, Report]:
     returns = qg.log_returns(qg.load_sp500())
     periods = list(PERIODS) if args.period == "both" else [args.period]
     print(f"quantgan {qg.__version__}, python {sys.version.split()[0]}, numpy {np.__version__}")
+    if args.wgan_params:
+        print(f"WGAN parameters changed: {args.wgan_params}")
     start = time.perf_counter()
     reports = {}
     for label in periods:

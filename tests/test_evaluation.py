@@ -373,3 +373,44 @@ def test_quality_benchmark_out_of_sample(capsys):
     assert f"fitted on {train.size} days" in printed and "out of sample" in printed
     with pytest.raises(SystemExit, match="both parts need at least 500"):
         quality.main([*argv[:-1], "2018-06-30"])
+
+
+def test_quality_benchmark_wgan_params():
+    quality = load_quality()
+    params = quality.parse_params(["validation_fraction=0.2", "memory=(16.0, 64.0)",
+                                   "generator=tcn", "patience=None"])  # fmt: skip
+    assert params == {"validation_fraction": 0.2, "memory": (16.0, 64.0),
+                      "generator": "tcn", "patience": None}  # fmt: skip
+    models = quality.make_models(2, 0, "wgan,wgan-held,gaussian", params)
+    for name in ("WGAN", "WGAN-held"):
+        got = models[name].get_params()
+        assert got["validation_fraction"] == 0.2 and got["memory"] == (16.0, 64.0)
+        assert got["time_budget"] == 2 and got["random_state"] == 0
+    # The pinned parameters of an earlier default survive the ones not named.
+    assert models["WGAN-held"].get_params()["memory_init"] == "acf-moments"
+    assert "validation_fraction" not in models["Gaussian"].get_params()
+    with pytest.raises(SystemExit, match="NAME=VALUE"):
+        quality.parse_params(["validation_fraction"])
+    with pytest.raises(SystemExit, match="no parameter"):
+        quality.main(["--quick", "--wgan-param", "learning_rate=1e-3"])
+
+
+def test_quality_benchmark_recentred_emd(capsys):
+    quality = load_quality()
+    rng = np.random.default_rng(3)
+    real = pd.Series(rng.standard_t(4, 1500) * 0.01 + 0.0004,
+                     index=pd.bdate_range("2001-01-01", periods=1500))  # fmt: skip
+    X = rng.standard_t(4, (1500, 30)) * 0.01
+    rep = evaluate(real, X, X + 0.002, names=["A", "A drifting"], n_paths=30)
+    table = rep.to_frame()
+    assert table.at["emd_100", "A drifting"] > 3 * table.at["emd_100", "A"]
+    fixed = quality.recentred_emd(rep)
+    # Without the drift the two are one model: the same EMD on every lag.
+    assert np.allclose(fixed["A"].iloc[:4], fixed["A drifting"].iloc[:4], rtol=1e-6)
+    assert fixed.at["drift gap", "A drifting"] - fixed.at["drift gap", "A"] == pytest.approx(0.002)
+    assert fixed.at["drift gap", "A"] == pytest.approx(X.mean() - real.mean())
+    argv = ["--quick", "--period", "2009-2018", "--n-paths", "20",
+            "--models", "gaussian", "--recentre"]  # fmt: skip
+    quality.main(argv)
+    printed = capsys.readouterr().out
+    assert "without the drift" in printed and "| drift gap |" in printed
