@@ -17,6 +17,9 @@ for 2009-2018, the GARCH(1,1) row of the Quant GANs paper next to ours.
         # out of sample: fitted on 1999-2013, scored against 2014-2018
     python benchmarks/quality.py --period 1999-2018 --train-until 2008-12-31 --recentre
         # also the EMD rows with the drift taken out (every model at the real mean)
+    python benchmarks/quality.py --period 1999-2018 --seeds 0,1,2 \
+        --train-until 2005-12-31,2008-12-31,2011-12-31,2013-12-31
+        # rolling origins: one run per date and seed, then the rows each model won
     python benchmarks/quality.py --models wgan --wgan-param validation_fraction=0.2
         # a WGANAugmenter parameter changed for every WGAN of the run
 
@@ -281,7 +284,8 @@ def main(argv: list[str] | None = None) -> dict[str, Report]:
     parser.add_argument("--train-until", default=None, metavar="DATE",
                         help="out of sample: fit every model on the days up to DATE and "
                         "score it against the days after (default: fit and score on the "
-                        "whole period, as Quant GANs do)")  # fmt: skip
+                        "whole period, as Quant GANs do); a comma list of dates runs each "
+                        "(rolling origins)")  # fmt: skip
     parser.add_argument("--recentre", action="store_true",
                         help="also print the EMD rows with every model's paths shifted to "
                         "the scored history's mean (the drift taken out)")  # fmt: skip
@@ -297,6 +301,7 @@ def main(argv: list[str] | None = None) -> dict[str, Report]:
         args.n_paths = 50 if args.quick else 500
 
     seeds = [args.seed] if args.seeds is None else [int(x) for x in args.seeds.split(",")]
+    origins = [None] if args.train_until is None else args.train_until.split(",")
     returns = qg.log_returns(qg.load_sp500())
     periods = list(PERIODS) if args.period == "both" else [args.period]
     print(f"quantgan {qg.__version__}, python {sys.version.split()[0]}, numpy {np.__version__}")
@@ -306,21 +311,63 @@ def main(argv: list[str] | None = None) -> dict[str, Report]:
     reports = {}
     for label in periods:
         first, last = PERIODS[label]
-        for seed in seeds:
-            args.seed = seed
-            output = args.output
-            if output is not None and (len(periods) > 1 or len(seeds) > 1):
-                output = output.with_name(f"{output.stem}-{label}-seed{seed}{output.suffix}")
+        for origin in origins:
+            args.train_until = origin
+            for seed in seeds:
+                args.seed = seed
+                output = args.output
+                if output is not None and (len(periods) > 1 or len(seeds) > 1):
+                    output = output.with_name(f"{output.stem}-{label}-seed{seed}{output.suffix}")
+                if output is not None and len(origins) > 1:
+                    output = output.with_name(f"{output.stem}-until{origin}{output.suffix}")
+                if len(seeds) > 1 or len(origins) > 1:
+                    print(f"\n# seed {seed}" + (f", fitted until {origin}" if origin else ""))
+                reports[label, origin, seed] = run_period(
+                    label, returns.loc[first:last], args, output
+                )
             if len(seeds) > 1:
-                print(f"\n# seed {seed}")
-            reports[label, seed] = run_period(label, returns.loc[first:last], args, output)
-        if len(seeds) > 1:
-            print(f"\n## S&P 500 {label}: spread over seeds {seeds}\n")
-            print(spread({s: reports[label, s] for s in seeds}))
+                print(f"\n## S&P 500 {label}: spread over seeds {seeds}\n")
+                print(spread({s: reports[label, origin, s] for s in seeds}))
+        if len(seeds) * len(origins) > 1:
+            runs = {key: rep for key, rep in reports.items() if key[0] == label}
+            print(f"\n## S&P 500 {label}: rows won over {len(runs)} runs "
+                  f"(fitted until {', '.join(map(str, origins))}; seeds {seeds})\n")  # fmt: skip
+            print(tally(runs))
     print(f"\ntotal wall time {time.perf_counter() - start:.0f} s")
+    if len(origins) > 1:
+        return reports
+    reports = {(label, seed): rep for (label, _, seed), rep in reports.items()}
     if len(seeds) == 1:
         return {label: reports[label, seeds[0]] for label in periods}
     return reports
+
+
+def tally(reports: dict[object, Report]) -> str:
+    """In how many of the runs ``reports`` each model is the best on each distance row;
+    with the WGAN and both GARCH(1,1) fits, also how often the WGAN beats both (the
+    issue-8 targets). A markdown table; cells "k/n"."""
+    frames = [r.to_frame() for r in reports.values()]
+    first = frames[0]
+    rows = [m for m in first.index if m.startswith(("emd_", "acf_", "leverage"))]
+    models = [c for c in first.columns if c != "real"]
+    n = len(frames)
+
+    def count(hit) -> list[str]:
+        return [f"{sum(bool(hit(f, row)) for f in frames)}/{n}" for row in rows]
+
+    cells = {
+        f"{model} best": count(
+            lambda f, row, m=model: f.loc[row, models].astype(float).idxmin() == m
+        )
+        for model in models
+    }
+    if {"WGAN", "GARCH-normal", "GARCH-t"} <= set(models):
+        garch = ["GARCH-normal", "GARCH-t"]
+        cells["WGAN beats both GARCH"] = count(
+            lambda f, row: f.at[row, "WGAN"] < f.loc[row, garch].min()
+        )
+    table = pd.DataFrame(cells, index=pd.Index(rows, name="metric"))
+    return markdown(table)
 
 
 def spread(reports: dict[int, Report]) -> str:

@@ -414,3 +414,33 @@ def test_quality_benchmark_recentred_emd(capsys):
     quality.main(argv)
     printed = capsys.readouterr().out
     assert "without the drift" in printed and "| drift gap |" in printed
+
+
+def test_quality_benchmark_rolling_origins(capsys):
+    quality = load_quality()
+    argv = ["--quick", "--period", "2009-2018", "--n-paths", "20", "--models",
+            "gaussian,bootstrap", "--train-until", "2015-12-31,2016-06-30"]  # fmt: skip
+    reports = quality.main(argv)
+    assert set(reports) == {("2009-2018", "2015-12-31", 0), ("2009-2018", "2016-06-30", 0)}
+    starts = [reports["2009-2018", o, 0].real.index[0] for o in ("2015-12-31", "2016-06-30")]
+    assert [f"{d:%Y-%m-%d}" for d in starts] == ["2016-01-04", "2016-07-01"]
+    printed = capsys.readouterr().out
+    assert "rows won over 2 runs" in printed
+    # Each row's cell counts the runs in which that model had the lowest distance.
+    frames = [rep.to_frame() for rep in reports.values()]
+    for row in ("emd_1", "acf_abs"):
+        wins = sum(f.at[row, "bootstrap"] < f.at[row, "Gaussian"] for f in frames)
+        line = next(
+            x for x in printed.split("rows won over")[1].splitlines() if x.startswith(f"| {row} |")
+        )
+        assert line.split("|")[2:4] == [f" {2 - wins}/2 ", f" {wins}/2 "]
+    # With the WGAN and both GARCH fits, a last column counts the runs the WGAN beat both.
+    rng = np.random.default_rng(5)
+    real = pd.Series(rng.normal(0, 0.01, 1200), index=pd.bdate_range("2001-01-01", periods=1200))
+    X = rng.normal(0, 0.01, (1200, 20))
+    fake = evaluate(
+        real, X, X + 0.003, X * 2, names=["WGAN", "GARCH-normal", "GARCH-t"], n_paths=20
+    )
+    table = quality.tally({0: fake})
+    line = next(x for x in table.splitlines() if x.startswith("| emd_100 |"))
+    assert line.split("|")[2:6] == [" 1/1 ", " 0/1 ", " 0/1 ", " 1/1 "]
