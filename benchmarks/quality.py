@@ -229,7 +229,8 @@ def run_period(
 
 def recentred_emd(report: Report) -> pd.DataFrame:
     """The EMD rows of ``report`` recomputed with every model's paths shifted so that
-    their mean is the real series' (each model's own mean in the row "drift gap").
+    their mean is the real series'; the row "drift gap" is each model's mean daily
+    return minus the real one (what the shift took out).
 
     Over 20-100 days the drift moves the whole law of the sums, and a decade's sample
     mean is a poor guess of the next decade's (the S&P 500 lost ground over 1999-2008
@@ -332,7 +333,7 @@ def main(argv: list[str] | None = None) -> dict[str, Report]:
             runs = {key: rep for key, rep in reports.items() if key[0] == label}
             print(f"\n## S&P 500 {label}: rows won over {len(runs)} runs "
                   f"(fitted until {', '.join(map(str, origins))}; seeds {seeds})\n")  # fmt: skip
-            print(tally(runs))
+            print(tally(runs, recentre=args.recentre))
     print(f"\ntotal wall time {time.perf_counter() - start:.0f} s")
     if len(origins) > 1:
         return reports
@@ -342,11 +343,19 @@ def main(argv: list[str] | None = None) -> dict[str, Report]:
     return reports
 
 
-def tally(reports: dict[object, Report]) -> str:
+def tally(reports: dict[object, Report], recentre: bool = False) -> str:
     """In how many of the runs ``reports`` each model is the best on each distance row;
     with the WGAN and both GARCH(1,1) fits, also how often the WGAN beats both (the
-    issue-8 targets). A markdown table; cells "k/n"."""
-    frames = [r.to_frame() for r in reports.values()]
+    issue-8 targets). ``recentre`` adds the EMD rows of :func:`recentred_emd` ("drift
+    out"). A markdown table; cells "k/n"."""
+    frames = []
+    for rep in reports.values():
+        frame = rep.to_frame()
+        if recentre:
+            extra = recentred_emd(rep).drop(index="drift gap")
+            extra.index = [f"{row} drift out" for row in extra.index]
+            frame = pd.concat([frame, extra])
+        frames.append(frame)
     first = frames[0]
     rows = [m for m in first.index if m.startswith(("emd_", "acf_", "leverage"))]
     models = [c for c in first.columns if c != "real"]

@@ -435,12 +435,16 @@ def test_quality_benchmark_rolling_origins(capsys):
         )
         assert line.split("|")[2:4] == [f" {2 - wins}/2 ", f" {wins}/2 "]
     # With the WGAN and both GARCH fits, a last column counts the runs the WGAN beat both.
+    # Here its paths have the right shape but a drift, GARCH-normal's the right drift but
+    # 1.3x the scale: the drift decides the raw 100-day EMD, not the recentred one.
     rng = np.random.default_rng(5)
     real = pd.Series(rng.normal(0, 0.01, 1200), index=pd.bdate_range("2001-01-01", periods=1200))
     X = rng.normal(0, 0.01, (1200, 20))
     fake = evaluate(
-        real, X, X + 0.003, X * 2, names=["WGAN", "GARCH-normal", "GARCH-t"], n_paths=20
+        real, X + 0.003, X * 1.3, X * 2, names=["WGAN", "GARCH-normal", "GARCH-t"], n_paths=20
     )
-    table = quality.tally({0: fake})
-    line = next(x for x in table.splitlines() if x.startswith("| emd_100 |"))
-    assert line.split("|")[2:6] == [" 1/1 ", " 0/1 ", " 0/1 ", " 1/1 "]
+    lines = quality.tally({0: fake}, recentre=True).splitlines()
+    raw = next(x for x in lines if x.startswith("| emd_100 |"))
+    assert raw.split("|")[2:6] == [" 0/1 ", " 1/1 ", " 0/1 ", " 0/1 "]
+    fixed = next(x for x in lines if x.startswith("| emd_100 drift out |"))
+    assert fixed.split("|")[2:6] == [" 1/1 ", " 0/1 ", " 0/1 ", " 1/1 "]
