@@ -80,6 +80,11 @@ _EMD_TEXT = (
     "Earth mover's distance between the real and synthetic distributions of {lag}-day "
     "cumulative log returns (log-return units)."
 )
+_VR_TEXT = (
+    "Variance of {lag}-day sums over {lag} times the daily variance (Lo-MacKinlay variance "
+    "ratio; mean over paths): 1 when returns are uncorrelated, above 1 with momentum, "
+    "below 1 with mean reversion, which decide how trend and reversal strategies fare."
+)
 # Figure key -> (heading, what to look for).
 _FIGURES = {
     "distribution": ("Distribution of daily returns", "Histogram in units of the real "
@@ -102,12 +107,18 @@ _BAND_RESAMPLES = 200
 
 
 def _rule(row: str) -> str | None:
-    return "lower" if row.startswith("emd_") else _ROWS.get(row, (None, ""))[0]
+    if row.startswith("emd_"):
+        return "lower"
+    if row.startswith("variance_ratio_"):
+        return "closer"
+    return _ROWS.get(row, (None, ""))[0]
 
 
 def _describe(row: str, max_lag: int) -> str:
     if row.startswith("emd_"):
         return _EMD_TEXT.format(lag=row[4:])
+    if row.startswith("variance_ratio_"):
+        return _VR_TEXT.format(lag=row[len("variance_ratio_") :])
     return _ROWS.get(row, (None, ""))[1].format(L=max_lag)
 
 
@@ -287,6 +298,7 @@ class Report:
         self.fit_seconds = pd.Series(fit_seconds or {}, index=self.names, dtype=float)
         self.sample_seconds = pd.Series(sample_seconds or {}, index=self.names, dtype=float)
         self.lags = tuple(lags)
+        self._vr_rows = [f"variance_ratio_{lag}" for lag in self.lags if lag >= 2]
         self.max_lag = max_lag
         self.random_state = random_state
         self._table = self._compute(classifier_scores)
@@ -303,6 +315,9 @@ class Report:
             )  # fmt: skip
             stats = metrics.summary_statistics(X).mean()
             col: dict[str, float] = {f"emd_{lag}": facts[f"emd_{lag}"] for lag in self.lags}
+            for row in self._vr_rows:
+                col[row] = facts[f"{row}_synthetic"]
+                columns["real"][row] = facts[f"{row}_real"]
             for row in _ROWS:
                 if row in ("mean", "std", "skew", "var_1pct", "es_1pct"):
                     col[row] = stats[row]
@@ -317,7 +332,11 @@ class Report:
                     col[row] = facts[row]
             columns[name] = col
         table = pd.DataFrame(columns, dtype=float)
-        order = [f"emd_{lag}" for lag in self.lags] + [r for r in _ROWS if r in table.index]
+        ranked = [r for r in _ROWS if r in table.index]
+        # The variance ratios follow the dependence rows (ACF, leverage).
+        at = ranked.index("leverage") + 1 if "leverage" in ranked else 0
+        ranked[at:at] = self._vr_rows
+        order = [f"emd_{lag}" for lag in self.lags] + ranked
         table = table.reindex(order)
         table.index.name = "metric"
         return table

@@ -54,7 +54,7 @@ def test_to_frame_rows_columns_and_values(report, real):
     assert list(table.columns) == ["real", "garch", "iid"]
     assert list(table.index) == [
         "emd_1", "emd_5", "emd_20", "emd_100", "acf_r", "acf_abs", "acf_sq", "leverage",
-        "drawdown_emd", "mean", "std", "skew", "excess_kurtosis", "hill_left", "hill_right",
+        "variance_ratio_5", "variance_ratio_20", "variance_ratio_100", "drawdown_emd", "mean", "std", "skew", "excess_kurtosis", "hill_left", "hill_right",
         "var_1pct", "es_1pct", "diversity_collapse_share", "diversity_mean_abs_corr",
         "memorization_copy_share", "memorization_ratio", "memorization_ratio_shape",
     ]  # fmt: skip
@@ -69,6 +69,10 @@ def test_to_frame_rows_columns_and_values(report, real):
     for row in ("emd_20", "acf_abs", "leverage", "drawdown_emd"):
         assert table.at[row, "garch"] == pytest.approx(facts[row])
     assert table.at["hill_left", "garch"] == pytest.approx(facts["hill_left_synthetic"])
+    vr_real = metrics.variance_ratio(real, lags=[20])[20]
+    assert table.at["variance_ratio_20", "real"] == pytest.approx(vr_real)
+    vr_garch = metrics.variance_ratio(garch, lags=[100])[100].mean()
+    assert table.at["variance_ratio_100", "garch"] == pytest.approx(vr_garch)
     # The caller gets a copy.
     table.loc["acf_abs"] = -1.0
     assert report.to_frame().at["acf_abs", "garch"] > 0

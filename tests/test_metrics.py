@@ -194,6 +194,51 @@ def test_sp500_leverage_matches_statsmodels_ccf(sp500):
     assert M.leverage_effect(r, 1)[1] == pytest.approx(-0.11346, abs=1e-5)
 
 
+def test_sp500_variance_ratio_matches_arch(sp500):
+    from arch.unitroot import VarianceRatio
+
+    prices = np.concatenate([[0.0], np.cumsum(sp500.to_numpy())])  # log price level
+    vr = M.variance_ratio(sp500, lags=(2, 5, 20, 100))
+    assert list(vr.index) == [2, 5, 20, 100]
+    for lag in vr.index:  # arch's overlapping, debiased estimator on the price level
+        assert vr[lag] == pytest.approx(VarianceRatio(prices, lags=lag).vr, rel=1e-12)
+    # The index mean-reverts over weeks: 1999-2018 sums of 20 days vary 28% less.
+    assert vr[20] == pytest.approx(0.7174, abs=1e-4)
+
+
+def test_variance_ratio_sees_summed_autocorrelation():
+    rng = np.random.default_rng(4)
+    noise = rng.standard_normal((5000, 200))
+    vr = M.variance_ratio(noise, lags=(5, 100))
+    assert vr.shape == (200, 2)
+    # Unbiased under i.i.d. returns, with the standard error of Lo and MacKinlay.
+    se = np.sqrt(2 * (2 * 100 - 1) * (100 - 1) / (3 * 100 * 5000))
+    assert vr[100].std() == pytest.approx(se, rel=0.15)
+    assert abs(vr[100].mean() - 1) < 3 * se / np.sqrt(200)
+    # AR(1) with phi: VR(q) = 1 + 2 sum_k (1 - k/q) phi^k; momentum above 1, reversion below.
+    for phi in (0.1, -0.1):
+        x = np.empty_like(noise)
+        x[0] = noise[0]
+        for t in range(1, x.shape[0]):
+            x[t] = phi * x[t - 1] + noise[t]
+        k = np.arange(1, 5)
+        expected = 1 + 2 * np.sum((1 - k / 5) * phi**k)
+        assert M.variance_ratio(x, lags=5)[5].mean() == pytest.approx(expected, abs=0.01)
+    # A DataFrame keeps its column labels; a drift changes nothing.
+    frame = pd.DataFrame(noise[:, :3], columns=["a", "b", "c"])
+    out = M.variance_ratio(frame + 0.5, lags=[20])
+    assert list(out.index) == ["a", "b", "c"]
+    np.testing.assert_allclose(out[20], M.variance_ratio(noise[:, :3], lags=[20])[20])
+    with pytest.raises(ValueError, match="at least 2"):
+        M.variance_ratio(noise, lags=(1, 5))
+    with pytest.raises(ValueError, match="smaller than the length"):
+        M.variance_ratio(noise[:50], lags=50)
+    with pytest.raises(ValueError, match="constant"):
+        M.variance_ratio(np.ones(100), lags=5)
+    with pytest.raises(ValueError, match="at least one lag"):
+        M.variance_ratio(noise, lags=[])
+
+
 def test_sp500_moments_match_scipy(sp500):
     s = M.summary_statistics(sp500)
     assert s["excess_kurtosis"] == pytest.approx(scipy.stats.kurtosis(sp500), rel=1e-10)
@@ -477,6 +522,12 @@ def test_stylized_facts_bundle(sp500):
         "acf_abs",
         "acf_sq",
         "leverage",
+        "variance_ratio_5_real",
+        "variance_ratio_5_synthetic",
+        "variance_ratio_20_real",
+        "variance_ratio_20_synthetic",
+        "variance_ratio_100_real",
+        "variance_ratio_100_synthetic",
         "excess_kurtosis_real",
         "excess_kurtosis_synthetic",
         "hill_left_real",
