@@ -164,3 +164,49 @@ def test_score_noise_smoke(capsys):
     later = later[("2009-2018", "GARCH-t")]
     assert np.isfinite(later.to_numpy()).all()
     assert "daily log returns from 2016-07-01; fitted on the" in capsys.readouterr().out
+
+
+def test_momentum_filters_whiten_and_colour():
+    from quantgan import metrics
+
+    module = load("momentum", BENCHMARKS)
+    rng = np.random.default_rng(2)
+    noise = rng.standard_normal((20_000, 4))
+    ar = module.colour(noise, np.array([0.3]))  # AR(1) with phi 0.3
+    acf = metrics.acf(ar, 5).mean(axis=1)
+    assert acf[1] == pytest.approx(0.3, abs=0.02)
+    phi = module.yule_walker(acf, 3)
+    assert phi == pytest.approx([0.3, 0.0, 0.0], abs=0.02)
+    white = module.whiten(ar, phi)
+    assert np.abs(metrics.acf(white, 5).mean(axis=1)[1:]).max() < 0.02
+    # Colouring white noise with the Yule-Walker AR of an ACF gives back that ACF.
+    target = np.array([1.0, -0.07, -0.05])
+    coloured = module.colour(noise, module.yule_walker(target, 2))
+    assert metrics.acf(coloured, 2).mean(axis=1)[1:] == pytest.approx(target[1:], abs=0.015)
+    same = module.rematch(3 * coloured + 1, noise)
+    assert same.std() == pytest.approx(noise.std()) and same.mean() == pytest.approx(noise.mean())
+
+
+def test_momentum_smoke(capsys):
+    from quantgan import metrics
+
+    out = load("momentum", BENCHMARKS).main(
+        ["--period", "2009-2018", "--wgan-budget", "1", "--n-paths", "20",
+         "--white-lags", "10", "--order", "2"]
+    )  # fmt: skip
+    paths, table = out["paths"], out["table"]
+    assert list(paths) == ["WGAN", "WGAN whitened", "WGAN whitened + AR(2)",
+                           "GARCH-normal", "GARCH-t"]  # fmt: skip
+    assert "variance_ratio_100" in table.index
+    raw = paths["WGAN"]
+    assert raw.shape == (out["train"].size, 20)
+    for name in ("WGAN whitened", "WGAN whitened + AR(2)"):
+        assert paths[name].std() == pytest.approx(raw.std())
+        assert paths[name].mean() == pytest.approx(raw.mean())
+    # Whitened: no linear dependence left at the lags filtered (20 paths: noise ~0.005).
+    assert np.abs(metrics.acf(paths["WGAN whitened"], 10).mean(axis=1)[1:]).max() < 0.03
+    # Coloured: the training returns' ACF at lags 1-2.
+    real_acf = metrics.acf(out["train"].to_numpy(), 2)[1:]
+    got = metrics.acf(paths["WGAN whitened + AR(2)"], 2).mean(axis=1)[1:]
+    assert got == pytest.approx(real_acf, abs=0.03)
+    assert "variance_ratio_20" in capsys.readouterr().out
