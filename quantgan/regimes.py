@@ -959,6 +959,10 @@ class _LatentSearch:
                 out.append(gen(chunk).transpose(1, 2).cpu().numpy().astype(np.float64))
         self.used += len(z)
         returns, _ = self.aug.scaler_.inverse_transform(np.concatenate(out))
+        if getattr(self.aug, "acf_filter_", None) is not None:
+            # match_acf: the same linear filter as sample(), started at the mean level
+            # (a window has no past; its first days are filtered only in part).
+            returns = self.aug._apply_acf_filter(returns)
         return returns * self.aug.scale_ + self.aug.drift_  # (n, window, n_assets)
 
     def window_scores(self, x: np.ndarray) -> np.ndarray:

@@ -352,7 +352,7 @@ def test_tcn_save_load_round_trip(fitted_tcn, fitted, tmp_path):
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as f:
-        assert f.metadata()["format_version"] == "6"
+        assert f.metadata()["format_version"] == "7"
     conv_path = fitted[0].save(tmp_path / "conv.safetensors")
     assert qg.WGANAugmenter.load(conv_path).get_params()["generator"] == "conv"
 
@@ -923,3 +923,51 @@ def test_garch_volatility_starts_at_the_joint_fit_and_round_trips(tmp_path):
     assert qg.WGANAugmenter.load(two.save(tmp_path / "two.safetensors")).train_memory is True
     with pytest.raises(ValueError, match="garch applies to generator='tcn'"):
         qg.WGANAugmenter(generator="conv", garch=True, max_steps=1).fit(x)
+
+
+def test_match_acf_removes_the_generators_dependence_and_imposes_the_datas(tmp_path):
+    from scipy.signal import lfilter
+
+    from quantgan import metrics
+
+    # Training returns with a strong two-day reversal: AR(2), phi = (-0.25, -0.1).
+    rng = np.random.default_rng(6)
+    x = lfilter([1.0], [1.0, 0.25, 0.1], rng.standard_t(5, 3200) * 0.01)[200:]
+    r = pd.Series(x, index=pd.bdate_range("2010-01-01", periods=3000))
+    rho = metrics.acf(r, 2)
+    aug = tiny_tcn(match_acf=2).fit(r)
+    f = aug.acf_filter_
+    assert f["whiten"].shape == (1, 250) and f["colour"].shape == (1, 2)
+    # The colouring AR is Yule-Walker on the data: for order 2 in closed form.
+    phi1 = rho[1] * (1 - rho[2]) / (1 - rho[1] ** 2)
+    phi2 = (rho[2] - rho[1] ** 2) / (1 - rho[1] ** 2)
+    np.testing.assert_allclose(f["colour"][0], [phi1, phi2], rtol=1e-10)
+    paths = aug.sample(100, random_state=3).to_numpy()
+    np.testing.assert_allclose(metrics.acf(paths, 2).mean(axis=1)[1:], rho[1:], atol=0.02)
+    # The same fit without the filter (same seed, same generator) is far from it.
+    plain = tiny_tcn().fit(r)
+    assert plain.acf_filter_ is None
+    raw = plain.sample(100, random_state=3).to_numpy()
+    assert abs(metrics.acf(raw, 1).mean(axis=1)[1] - rho[1]) > 0.1
+    # Mean and std stay the training ones (match_mean, match_std act after the filter).
+    assert paths.std() == pytest.approx(r.std(), rel=0.05)
+    assert abs(paths.mean() - r.mean()) < 0.02 * r.std()
+    # match_acf=0 only whitens: no autocorrelation left at the first lags.
+    white = tiny_tcn(match_acf=0).fit(r).sample(100, random_state=3).to_numpy()
+    assert np.abs(metrics.acf(white, 10).mean(axis=1)[1:]).max() < 0.02
+    loaded = qg.WGANAugmenter.load(aug.save(tmp_path / "acf.safetensors"))
+    assert loaded.match_acf == 2
+    pd.testing.assert_frame_equal(aug.sample(3, random_state=1), loaded.sample(3, random_state=1))
+
+
+@pytest.mark.parametrize("value", [-1, 251, 2.5, True, "5"])
+def test_bad_match_acf(value):
+    x = np.random.default_rng(0).normal(0, 0.01, 300)
+    with pytest.raises(ValueError, match="match_acf must be None or a number of lags"):
+        tiny_tcn(match_acf=value).fit(x)
+
+
+def test_match_acf_needs_one_history():
+    windows = np.random.default_rng(0).normal(0, 0.01, (50, 40, 1))
+    with pytest.raises(ValueError, match="match_acf needs one long history"):
+        tiny_tcn(match_acf=2).fit(windows)

@@ -296,6 +296,18 @@ def test_latent_search_windows_get_the_augmenters_scale_and_shift(augmenters):
         wgan.scale_, wgan.drift_ = scale, drift
     # match_std / match_mean apply to conditioned windows as to sample().
     np.testing.assert_allclose(scaled, 2.0 * (plain - drift) + drift + 0.01, atol=1e-12)
+    # So does match_acf's filter, before them, from the window's first day.
+    n = wgan.n_assets_
+    filt = {"whiten": np.full((n, 250), 0.001), "colour": np.full((n, 2), -0.1),
+            "mean": np.full(n, 0.0002), "gain": np.full(n, 1.1)}  # fmt: skip
+    try:
+        wgan.acf_filter_ = filt
+        filtered = search.generate(z)
+        expected = wgan._apply_acf_filter((plain - drift) / scale) * scale + drift
+    finally:
+        wgan.acf_filter_ = None
+    np.testing.assert_allclose(filtered, expected, atol=1e-12)
+    assert not np.allclose(filtered, plain)
 
 
 def test_latent_search_with_a_yes_no_condition_rarer_than_a_level(augmenters):
