@@ -289,13 +289,16 @@ def test_tcn_trains_and_samples_whole_paths_in_one_pass(fitted_tcn):
     assert paths.shape == (600, 3) and paths.index.equals(r.index)
     assert np.isfinite(paths.to_numpy()).all()
     # The paths are exactly the TCN applied once to one noise sequence per path
-    # (length n_timesteps + receptive_field - 1), mapped back to returns: no chaining.
+    # (length n_timesteps + receptive_field - 1, plus the filter's warm-up), mapped
+    # back to returns: no chaining.
     tcn = aug.generator_.tcn
     assert tcn.noise_channels == 3 + 1  # latent_dim, and the GARCH burn-in (garch default)
-    noise = np.random.default_rng(7).standard_normal((3, 4, 600 + 14)).astype(np.float32)
+    burn = aug._ACF_BURN
+    noise = np.random.default_rng(7).standard_normal((3, 4, burn + 600 + 14))
     with torch.no_grad():
-        v = tcn(torch.from_numpy(noise)).transpose(1, 2).numpy().astype(np.float64)
-    expected, _ = aug.scaler_.inverse_transform(v)
+        v = tcn(torch.from_numpy(noise.astype(np.float32))).transpose(1, 2).numpy()
+    expected, _ = aug.scaler_.inverse_transform(v.astype(np.float64))
+    expected = aug._apply_acf_filter(expected)[:, burn:]  # match_acf (5 lags by default)
     expected = expected * aug.scale_ + aug.drift_  # match_std, match_mean: constants
     np.testing.assert_allclose(paths.to_numpy().T, expected[:, :, 0], rtol=1e-6, atol=1e-12)
 
@@ -945,7 +948,7 @@ def test_match_acf_removes_the_generators_dependence_and_imposes_the_datas(tmp_p
     paths = aug.sample(100, random_state=3).to_numpy()
     np.testing.assert_allclose(metrics.acf(paths, 2).mean(axis=1)[1:], rho[1:], atol=0.02)
     # The same fit without the filter (same seed, same generator) is far from it.
-    plain = tiny_tcn().fit(r)
+    plain = tiny_tcn(match_acf=False).fit(r)
     assert plain.acf_filter_ is None
     raw = plain.sample(100, random_state=3).to_numpy()
     assert abs(metrics.acf(raw, 1).mean(axis=1)[1] - rho[1]) > 0.1
@@ -963,11 +966,17 @@ def test_match_acf_removes_the_generators_dependence_and_imposes_the_datas(tmp_p
 @pytest.mark.parametrize("value", [-1, 251, 2.5, True, "5"])
 def test_bad_match_acf(value):
     x = np.random.default_rng(0).normal(0, 0.01, 300)
-    with pytest.raises(ValueError, match="match_acf must be None or a number of lags"):
+    with pytest.raises(ValueError, match="match_acf must be a number of lags"):
         tiny_tcn(match_acf=value).fit(x)
 
 
-def test_match_acf_needs_one_history():
+def test_match_acf_defaults_and_windows():
+    # On by default for the TCN (5 lags), off for the conv model and for windows.
+    assert tiny_tcn().get_params()["match_acf"] is None
+    x = pd.Series(np.random.default_rng(1).normal(0, 0.01, 400))
+    assert tiny_tcn(max_steps=2).fit(x).acf_filter_["colour"].shape == (1, 5)
+    assert tiny(max_steps=2).fit(x).acf_filter_ is None
     windows = np.random.default_rng(0).normal(0, 0.01, (50, 40, 1))
+    assert tiny_tcn(max_steps=2).fit(windows).acf_filter_ is None
     with pytest.raises(ValueError, match="match_acf needs one long history"):
         tiny_tcn(match_acf=2).fit(windows)
