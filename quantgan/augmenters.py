@@ -109,6 +109,8 @@ _GENERATOR_DEFAULTS = {
 }
 #: Windows generated per forward pass when sampling (bounds memory for huge requests).
 _SAMPLE_CHUNK = 4096
+#: Paths filtered at a time by ``match_acf``'s filter.
+_FILTER_CHUNK = 256
 #: TCN sampling: hidden activations (floats) per chunk of paths, about 64 MB each on
 #: a GPU; 16 MB on a CPU, where smaller batches run faster (paths of 5030 steps,
 #: 1 thread: 300 paths in 3.1 s against 7.0 s; the paths are the same).
@@ -909,8 +911,8 @@ class WGANAugmenter(BaseAugmenter):
             for step, fixed, fresh in trainer.snapshots
         ]
         self.device_ = str(device)
-        self._fit_acf_filter(values, seed)
-        self._match_moments(values, seed)
+        filtered = self._fit_acf_filter(values, seed)
+        self._match_moments(values, seed, generated=filtered)
 
     #: ``match_acf``: the lags whose autocorrelation the whitening removes, the length
     #: of the generated paths it is measured on (a short path's ACF is biased low) and
@@ -919,14 +921,15 @@ class WGANAugmenter(BaseAugmenter):
     _ACF_PATH = 8192
     _ACF_BURN = 500
 
-    def _fit_acf_filter(self, values: np.ndarray, seed: int) -> None:
+    def _fit_acf_filter(self, values: np.ndarray, seed: int) -> np.ndarray | None:
         """Set ``acf_filter_`` (``match_acf``) from about a million generated steps of
-        the current generator and the training returns ``values``."""
+        the current generator and the training returns ``values``; returns those steps
+        filtered (paths x time x assets, unshifted, unscaled), or None without a filter."""
         self.acf_filter_ = None
         order = self._param("match_acf")
         # Windows (a 3-D X) have no long history: the default filter is off for them.
         if order is False or self.windowed_:
-            return
+            return None
         self.drift_, self.scale_ = np.zeros(self.n_assets_), np.ones(self.n_assets_)
         n_paths = max(2, self._MEAN_STEPS // self._ACF_PATH)
         raw = self._sample(n_paths, self._ACF_PATH, np.random.default_rng([seed, 2]))
@@ -950,9 +953,11 @@ class WGANAugmenter(BaseAugmenter):
         # The filters change the variance a little (the whitening removes the part
         # of it that was predictable); the gain restores the generator's own std.
         burn = self._ACF_BURN
-        before = raw[:, burn:].std(axis=(0, 1))
-        after = self._apply_acf_filter(raw)[:, burn:].std(axis=(0, 1))
-        self.acf_filter_["gain"] = np.where(after > 0, before / np.where(after > 0, after, 1), 1.0)
+        filtered = self._apply_acf_filter(raw)[:, burn:]
+        before, after = raw[:, burn:].std(axis=(0, 1)), filtered.std(axis=(0, 1))
+        gain = np.where(after > 0, before / np.where(after > 0, after, 1), 1.0)
+        self.acf_filter_["gain"] = gain
+        return self.acf_filter_["mean"] + gain * (filtered - self.acf_filter_["mean"])
 
     def _apply_acf_filter(self, raw: np.ndarray) -> np.ndarray:
         """``mean + gain * colour(whiten(raw - mean))`` per asset along time (axis 1)."""
@@ -966,13 +971,20 @@ class WGANAugmenter(BaseAugmenter):
             out[:, :, a] = f["mean"][a] + f["gain"][a] * x
         return out
 
-    def _match_moments(self, values: np.ndarray, seed: int) -> None:
+    def _match_moments(
+        self, values: np.ndarray, seed: int, generated: np.ndarray | None = None
+    ) -> None:
         """Set ``drift_`` and ``scale_`` of the current generator (``match_mean``,
-        ``match_std``) against the training returns ``values``."""
+        ``match_std``) against the training returns ``values``; ``generated``: steps
+        of the generator already drawn (by the filter's fit), else about a million new."""
         self.drift_, self.scale_ = np.zeros(self.n_assets_), np.ones(self.n_assets_)
         match_std = bool(self._param("match_std"))
         if self.match_mean or match_std:
-            mean, std = self._generated_moments(np.random.default_rng([seed, 1]))
+            if generated is None:
+                mean, std = self._generated_moments(np.random.default_rng([seed, 1]))
+            else:
+                flat = generated.reshape(-1, self.n_assets_)
+                mean, std = flat.mean(axis=0), flat.std(axis=0)
             train = values.reshape(-1, self.n_assets_)
             if match_std:
                 self.scale_ = train.std(axis=0) / np.where(std > 0, std, np.inf)
@@ -1191,7 +1203,12 @@ class WGANAugmenter(BaseAugmenter):
         else:
             out = self._sample_conv(n_paths, n_timesteps + burn, rng)
         if acf_filter is not None:
-            out = self._apply_acf_filter(out)[:, burn:]
+            # In place, a few paths at a time: no second copy of a large request.
+            # (The warm-up's values count in n_tail_extrapolated: conv + Lambert W only.)
+            for start in range(0, n_paths, _FILTER_CHUNK):
+                part = slice(start, start + _FILTER_CHUNK)
+                out[part] = self._apply_acf_filter(out[part])
+            out = out[:, burn:]
         return out * self.scale_ + self.drift_
 
     def _sample_conv(self, n_paths: int, n_timesteps: int, rng: np.random.Generator) -> np.ndarray:
