@@ -4,15 +4,17 @@ The ACF score of returns (RMS of the gap over lags 1-250) weighs each lag alone,
 single-lag autocorrelations of daily returns are tiny next to their noise. Summed over
 a horizon they are not: the variance ratio (:func:`quantgan.metrics.variance_ratio`)
 of the S&P 500 1999-2018 is 0.84 / 0.72 / 0.71 at 5 / 20 / 100 days (mean reversion;
-significant at 5 and 20 days), GARCH(1,1) has none (about 1), and the default WGAN can
-have positive autocorrelation spread over weeks (momentum), which widens its 100-day
-sums and flatters trend-following strategies.
+significant at 5 and 20 days), GARCH(1,1) has none (about 1), and the WGAN as trained
+can have positive autocorrelation spread over weeks (momentum), which widens its
+100-day sums and flatters trend-following strategies.
 
 This script is the measurement behind docs/model.md's "Tenth session": it fits (or
-loads) the default WGAN and GARCH(1,1), samples paths as long as the scored history and
-prints the stylized-fact table (``quantgan.evaluate``) of the WGAN's paths as sampled
-and after two linear filters fitted once, after training, each followed by a rescaling
-to the paths' own mean and std (so the drift and volatility level are the model's):
+loads) the default WGAN without its own filter (``match_acf=False``; since that
+session the default applies the second filter below itself, ``match_acf=5``) and
+GARCH(1,1), samples paths as long as the scored history and prints the stylized-fact
+table (``quantgan.evaluate``) of the WGAN's paths as sampled and after two linear
+filters fitted once, after training, each followed by a rescaling to the paths' own
+mean and std (so the drift and volatility level are the model's):
 
 * "whitened": the WGAN's output minus its linear prediction from the last
   ``--white-lags`` values (an AR fitted by Yule-Walker to the mean ACF of 2^20
@@ -124,9 +126,16 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     tic = time.perf_counter()
     if args.model:
         model = qg.WGANAugmenter.load(args.model)
+        if model.acf_filter_ is not None:
+            print("the saved model's own filter (match_acf) is set aside: the first column "
+                  "is the network as trained")  # fmt: skip
+            model.acf_filter_ = None
     else:
-        model = qg.WGANAugmenter(time_budget=args.wgan_budget, random_state=args.seed)
-        model.set_params(verbose=False).fit(train)
+        # The default since the tenth session filters its output (match_acf=5); here the
+        # network as trained is the first column and the filters are applied below.
+        model = qg.WGANAugmenter(
+            time_budget=args.wgan_budget, random_state=args.seed, match_acf=False, verbose=False
+        ).fit(train)
         print(f"WGAN: {len(model.history_)} steps in {model.fit_time_:.0f} s, "
               f"kept step {model.best_step_}")  # fmt: skip
     paths = filtered_paths(
@@ -143,7 +152,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     print(markdown(table, report.best_mask().reindex(table.index)))
     print("\n`*` best on the row; variance_ratio rows: closest to real.")
     print(f"took {time.perf_counter() - tic:.0f} s")
-    return {"table": table, "paths": paths, "train": train}
+    return {"table": table, "paths": paths, "train": train, "model": model}
 
 
 if __name__ == "__main__":

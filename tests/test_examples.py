@@ -195,6 +195,7 @@ def test_momentum_smoke(capsys):
          "--white-lags", "10", "--order", "2"]
     )  # fmt: skip
     paths, table = out["paths"], out["table"]
+    assert out["model"].acf_filter_ is None  # the first column is the network as trained
     assert list(paths) == ["WGAN", "WGAN whitened", "WGAN whitened + AR(2)",
                            "GARCH-normal", "GARCH-t"]  # fmt: skip
     assert "variance_ratio_100" in table.index
