@@ -231,6 +231,14 @@ def _check_lag(value: Any, name: str, length: int, what: str) -> int:
     )
 
 
+def _lag_list(lags: Any) -> list[Any]:
+    """``lags`` (one lag or an iterable of them) as a non-empty list, unchecked."""
+    out = [lags] if isinstance(lags, (int, np.integer)) else list(lags)
+    if not out:
+        raise ValueError("lags must contain at least one lag; got an empty sequence.")
+    return out
+
+
 def _check_fraction(value: Any, name: str, low: float = 0.0, high: float = 1.0) -> float:
     try:
         v = float(value)
@@ -531,9 +539,7 @@ def emd(
     """
     r = _as_series(real, "real")
     X = _as_paths(synthetic, "synthetic")
-    lag_list = list(lags) if not isinstance(lags, (int, np.integer)) else [lags]
-    if not lag_list:
-        raise ValueError("lags must contain at least one lag; got an empty sequence.")
+    lag_list = _lag_list(lags)
     length = min(r.size, X.shape[0])
     checked = [_check_lag(lag, "lags", length, "real and synthetic") for lag in lag_list]
     if max_samples is not None:
@@ -716,14 +722,17 @@ def leverage_score(real: npt.ArrayLike, synthetic: npt.ArrayLike, max_lag: int =
     return float(np.linalg.norm(gap))
 
 
-def _variance_ratio_columns(X: np.ndarray, lag: int) -> np.ndarray:
+def _variance_ratio_columns(X: np.ndarray, lags: list[int]) -> dict[int, np.ndarray]:
     n = X.shape[0]
     dev = X - X.mean(axis=0)
     var_1 = np.sum(dev**2, axis=0) / (n - 1)
     csum = np.vstack([np.zeros((1, X.shape[1])), np.cumsum(dev, axis=0)])
-    sums = csum[lag:] - csum[:-lag]
-    m = lag * (n - lag + 1) * (1 - lag / n)
-    return np.sum(sums**2, axis=0) / m / var_1
+    out = {}
+    for lag in lags:
+        sums = csum[lag:] - csum[:-lag]
+        m = lag * (n - lag + 1) * (1 - lag / n)
+        out[lag] = np.sum(sums**2, axis=0) / m / var_1
+    return out
 
 
 def variance_ratio(
@@ -772,14 +781,12 @@ def variance_ratio(
     """
     one_d = np.ndim(x) == 1 or isinstance(x, pd.Series)
     X = _as_paths(x, "x")
-    lag_list = [lags] if isinstance(lags, (int, np.integer)) else list(lags)
-    if not lag_list:
-        raise ValueError("lags must contain at least one lag; got an empty sequence.")
+    lag_list = _lag_list(lags)
     checked = [_check_lag(lag, "lags", X.shape[0], "the series") for lag in lag_list]
     if min(checked) < 2:
         raise ValueError(f"variance ratio lags must be at least 2 (VR(1) = 1), got {lag_list}")
     _check_no_constant(X, "x", "a variance ratio")
-    values = {lag: _variance_ratio_columns(X, lag) for lag in checked}
+    values = _variance_ratio_columns(X, checked)
     if one_d:
         return pd.Series({lag: float(v[0]) for lag, v in values.items()}, name="variance_ratio")
     index = x.columns if isinstance(x, pd.DataFrame) and x.columns.nlevels == 1 else None
@@ -1381,8 +1388,7 @@ def stylized_facts(
     for key, tr in (("acf_r", "identity"), ("acf_abs", "abs"), ("acf_sq", "square")):
         out[key] = acf_score(r, X, transform=tr, max_lag=max_lag)
     out["leverage"] = leverage_score(r, X, max_lag=max_lag)
-    lag_list = [lags] if isinstance(lags, (int, np.integer)) else list(lags)
-    vr_lags = [lag for lag in lag_list if lag >= 2]
+    vr_lags = [lag for lag in _lag_list(lags) if lag >= 2]
     if vr_lags:
         vr_real = variance_ratio(r, vr_lags)
         vr_syn = variance_ratio(X, vr_lags).mean()
