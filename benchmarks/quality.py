@@ -343,6 +343,13 @@ def main(argv: list[str] | None = None) -> dict[str, Report]:
     return reports
 
 
+def distance_rows(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The distance rows (EMD, ACF, leverage: lower is better) and the model columns of
+    a report table."""
+    rows = [m for m in frame.index if m.startswith(("emd_", "acf_", "leverage"))]
+    return rows, [c for c in frame.columns if c != "real"]
+
+
 def tally(reports: dict[object, Report], recentre: bool = False) -> str:
     """In how many of the runs ``reports`` each model is the best on each distance row;
     with the WGAN and both GARCH(1,1) fits, also how often the WGAN beats both (the
@@ -356,9 +363,7 @@ def tally(reports: dict[object, Report], recentre: bool = False) -> str:
             extra.index = [f"{row} drift out" for row in extra.index]
             frame = pd.concat([frame, extra])
         frames.append(frame)
-    first = frames[0]
-    rows = [m for m in first.index if m.startswith(("emd_", "acf_", "leverage"))]
-    models = [c for c in first.columns if c != "real"]
+    rows, models = distance_rows(frames[0])
     n = len(frames)
 
     def count(hit) -> list[str]:
@@ -382,9 +387,7 @@ def tally(reports: dict[object, Report], recentre: bool = False) -> str:
 def spread(reports: dict[int, Report]) -> str:
     """Mean [min, max] over seeds of every distance row, per model (a markdown table)."""
     frames = {seed: r.to_frame() for seed, r in reports.items()}
-    first = next(iter(frames.values()))
-    rows = [m for m in first.index if m.startswith(("emd_", "acf_", "leverage"))]
-    models = [c for c in first.columns if c != "real"]
+    rows, models = distance_rows(next(iter(frames.values())))
     cells = {}
     for model in models:
         values = pd.DataFrame({seed: f.loc[rows, model] for seed, f in frames.items()}).astype(
