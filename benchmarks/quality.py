@@ -78,6 +78,8 @@ MODELS = {
         "WGAN-held",
         _wgan(memory_init="acf-moments", train_memory=False, garch=False, match_std=False),
     ),
+    # The eleventh session's opt-in: a GJR-GARCH volatility (leverage against r^2).
+    "wgan-gjr": ("WGAN-GJR", _wgan(garch="gjr")),
     "garch-t": ("GARCH-t", lambda b, s: qg.GARCHAugmenter(dist="t")),
     "garch-normal": ("GARCH-normal", lambda b, s: qg.GARCHAugmenter(dist="normal")),
     "gjr-t": ("GJR-GARCH-t", lambda b, s: qg.GARCHAugmenter(vol="gjr", dist="t")),

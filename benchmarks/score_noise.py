@@ -20,6 +20,10 @@ paths above the history's value: a share near 0 or 1 says the history's value is
 unlikely draw from the model. A last table gives the mean ACF of ``|r|`` and ``r^2``
 over lag bands (1-5, 6-20, 21-100, 101-250) for the history (and, with
 ``--train-until``, the training days) and for each model's paths: where a gap sits.
+With ``--train-until``, a last table scores, against the days after, the training
+days' own curves (a model that reproduced its training years exactly), zero curves
+(i.i.d. returns) and each model's mean curves: whether the training years' clustering
+forecasts the next years' at all.
 
 Models: GARCH(1,1) with normal and Student-t innovations (fitted by maximum
 likelihood, ``qg.GARCHAugmenter``) and, with ``--wgan-budget`` or ``--model``, the
@@ -100,6 +104,33 @@ def band_means(series: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
+def transfer_scores(
+    real: np.ndarray, train: np.ndarray, paths: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """Out of sample: how each candidate's curves score against the scored days.
+
+    Candidates: the training days' own sample curves ("training days"); with more
+    training days than scored days, the mean curve of 8 evenly spaced training
+    windows as long as the scored days ("training windows": a model that reproduced
+    the training years exactly, with the same estimator length as the paths); zero
+    curves ("i.i.d.": no clustering, no leverage); each model's mean curve over its
+    ``paths``. Scores as :data:`SCORES` (those of ``quality.py``).
+    """
+    candidates: dict[str, np.ndarray] = {"training days": train[:, None]}
+    if train.size > real.size:
+        starts = np.linspace(0, train.size - real.size, 8).astype(int)
+        candidates["training windows"] = np.stack([train[s : s + real.size] for s in starts], 1)
+    candidates.update(paths)
+    rows = {}
+    for name, (curves, norm) in SCORES.items():
+        target = curves(real[:, None])[1:]
+        rows.setdefault("i.i.d.", {})[name] = float(norm(target)[0])
+        for cand, x in candidates.items():
+            mean = curves(x)[1:].mean(axis=1, keepdims=True)
+            rows.setdefault(cand, {})[name] = float(norm(mean - target)[0])
+    return pd.DataFrame(rows).T
+
+
 def _row(own: np.ndarray, real: float) -> dict[str, float]:
     return {
         "self 10%": np.quantile(own, 0.1),
@@ -163,6 +194,14 @@ def main(argv: list[str] | None = None) -> dict[tuple[str, str], pd.DataFrame]:
               "scored days):\n")  # fmt: skip
         out[(label, "bands")] = bands = band_means(series)
         print(markdown(bands, fmt="{:.3f}"))
+        if args.train_until:
+            paths = {k: v for k, v in series.items() if not k.startswith("real")}
+            out[(label, "transfer")] = moved = transfer_scores(
+                r.to_numpy(), train.to_numpy(), paths
+            )
+            print(f"\nScores against the {len(r)} days after {args.train_until} of the "
+                  "training days' own curves, of zero curves and of each model's:\n")  # fmt: skip
+            print(markdown(moved))
         print()
     sys.stdout.flush()
     return out

@@ -923,7 +923,7 @@ def test_garch_volatility_starts_at_the_joint_fit_and_round_trips(tmp_path):
     fixed = tiny_tcn(memory=memory, max_steps=1, garch=True, memory_init="fixed").fit(x)
     np.testing.assert_allclose(fixed.garch_start_, [[0.05, 0.99], [0.05, 0.99]])
     assert tiny_tcn(max_steps=1, garch=False).fit(x).garch_start_ is None
-    with pytest.raises(ValueError, match="garch must be True, False or None"):
+    with pytest.raises(ValueError, match="garch must be True, False, 'gjr' or None"):
         tiny_tcn(garch="yes").fit(x)
     with pytest.raises(ValueError, match="match_std must be True, False or None"):
         tiny_tcn(match_std=1).fit(x)
@@ -938,6 +938,44 @@ def test_garch_volatility_starts_at_the_joint_fit_and_round_trips(tmp_path):
     assert qg.WGANAugmenter.load(two.save(tmp_path / "two.safetensors")).train_memory is True
     with pytest.raises(ValueError, match="garch applies to generator='tcn'"):
         qg.WGANAugmenter(generator="conv", garch=True, max_steps=1).fit(x)
+
+
+def test_gjr_volatility_moves_the_joint_fits_weight_to_down_days(tmp_path):
+    from quantgan.preprocessing import (
+        garch_asymmetry,
+        garch_volatility_start,
+        log_volatility_weights,
+    )
+
+    r = qg.log_returns(qg.load_sp500()).loc["2009":"2012"]
+    memory = (5.0, 50.0)
+    aug = tiny_tcn(memory=memory, max_steps=2, garch="gjr", memory_init="acf-moments").fit(r)
+    tcn = aug.generator_.tcn
+    assert tcn.garch_asymmetric and aug.garch_start_.shape == (1, 3)
+    model_space = aug.scaler_.transform(r.to_numpy()[:, None])
+    share = garch_asymmetry(model_space)
+    weights, arch = garch_volatility_start(
+        model_space,
+        memory,
+        weights=log_volatility_weights(model_space, memory, method="acf"),
+        seed=0,
+    )
+    alpha, gamma = arch * (1 - share), 2 * arch * share
+    np.testing.assert_allclose(aug.garch_start_, np.column_stack([alpha, [0.99], gamma]))
+    np.testing.assert_allclose(aug.log_volatility_start_, weights, rtol=1e-5, atol=1e-6)
+    assert share[0] > 0.99 and gamma[0] > 0  # the S&P 500: down days only
+    np.testing.assert_allclose(tcn.garch_gamma.numpy(), gamma, rtol=1e-6)
+    loaded = qg.WGANAugmenter.load(aug.save(tmp_path / "gjr.safetensors"))
+    assert loaded.garch == "gjr" and loaded.generator_.tcn.garch_asymmetric
+    np.testing.assert_allclose(loaded.garch_start_, aug.garch_start_)
+    pd.testing.assert_frame_equal(
+        loaded.sample(3, 120, random_state=1), aug.sample(3, 120, random_state=1)
+    )
+    # "fixed": the whole ARCH weight on down days.
+    fixed = tiny_tcn(memory=memory, max_steps=1, garch="gjr", memory_init="fixed").fit(r)
+    np.testing.assert_allclose(fixed.garch_start_, [[0.0, 0.99, 0.1]])
+    with pytest.raises(ValueError, match="garch applies to generator='tcn'"):
+        qg.WGANAugmenter(generator="conv", garch="gjr", max_steps=1).fit(r)
 
 
 def test_match_acf_removes_the_generators_dependence_and_imposes_the_datas(tmp_path):

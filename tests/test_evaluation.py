@@ -332,9 +332,11 @@ def test_quality_benchmark_quick_run(tmp_path, capsys):
 def test_quality_benchmark_model_choice(capsys):
     quality = load_quality()
     argv = ["--quick", "--period", "2009-2018", "--wgan-budget", "2", "--n-paths", "20",
-            "--models", "wgan-conv,wgan-held,wgan-moments,gjr-t,gaussian"]  # fmt: skip
+            "--models", "wgan-conv,wgan-held,wgan-moments,wgan-gjr,gjr-t,gaussian"]  # fmt: skip
     rep = quality.main(argv)["2009-2018"]
-    assert rep.names == ["WGAN-conv", "WGAN-held", "WGAN-moments", "GJR-GARCH-t", "Gaussian"]
+    assert rep.names == [
+        "WGAN-conv", "WGAN-held", "WGAN-moments", "WGAN-GJR", "GJR-GARCH-t", "Gaussian",
+    ]  # fmt: skip
     printed = capsys.readouterr().out
     assert "WGAN-conv: " in printed and "generator steps" in printed
     assert "WGAN-held: " in printed and "WGAN-moments: " in printed

@@ -132,6 +132,33 @@ def test_score_noise_scores_like_the_benchmark():
         module.self_scores(paths, real, 29)
 
 
+def test_score_noise_transfer_scores_like_the_benchmark():
+    from quantgan import metrics
+
+    module = load("score_noise", BENCHMARKS)
+    rng = np.random.default_rng(1)
+    real, train = 0.01 * rng.standard_t(5, 600), 0.01 * rng.standard_t(5, 1000)
+    paths = 0.01 * rng.standard_t(5, (600, 20))
+    table = module.transfer_scores(real, train, {"model": paths})
+    assert list(table.index) == ["i.i.d.", "training days", "training windows", "model"]
+    # The training days score as one path would; a model as its paths do.
+    assert table.at["training days", "acf_abs"] == pytest.approx(
+        metrics.acf_score(real, train, "abs")
+    )
+    assert table.at["model", "leverage"] == pytest.approx(metrics.leverage_score(real, paths))
+    assert table.at["i.i.d.", "acf_sq"] == pytest.approx(
+        np.sqrt(np.mean(metrics.acf(real, 250, "square")[1:] ** 2))
+    )
+    # Windows: 8 stretches of the training days as long as the scored days.
+    starts = np.linspace(0, 400, 8).astype(int)
+    windows = np.stack([train[s : s + 600] for s in starts], axis=1)
+    assert table.at["training windows", "acf_r"] == pytest.approx(
+        metrics.acf_score(real, windows, "identity")
+    )
+    # Shorter training days: no windows row.
+    assert "training windows" not in module.transfer_scores(real, train[:500], {}).index
+
+
 def test_score_noise_smoke(capsys):
     import quantgan as qg
     from quantgan import metrics
@@ -161,6 +188,12 @@ def test_score_noise_smoke(capsys):
          "--train-until", "2016-06-30"]
     )  # fmt: skip
     assert "real, training days: acf_abs" in later[("2009-2018", "bands")].index
+    moved = later[("2009-2018", "transfer")]
+    # Training days longer than the scored ones: the windows' row is there too.
+    assert list(moved.index) == [
+        "i.i.d.", "training days", "training windows", "GARCH-normal", "GARCH-t",
+    ]  # fmt: skip
+    assert np.isfinite(moved.to_numpy()).all()
     later = later[("2009-2018", "GARCH-t")]
     assert np.isfinite(later.to_numpy()).all()
     assert "daily log returns from 2016-07-01; fitted on the" in capsys.readouterr().out

@@ -216,6 +216,35 @@ def test_garch_volatility_start_finds_garch_bursts_and_none_in_iid_returns():
         garch_volatility_start(x, taus, sq_weight=-1.0)
 
 
+def _gjr_paths(alpha, gamma, persistence, n_steps, n_paths, seed):
+    """Gaussian GJR-GARCH(1,1) paths with unit unconditional variance (loop, burn-in 2000)."""
+    rng = np.random.default_rng(seed)
+    eps = rng.standard_normal((n_paths, n_steps + 2000))
+    s2, out = np.ones(n_paths), np.empty_like(eps)
+    beta = persistence - alpha - gamma / 2
+    for t in range(eps.shape[1]):
+        out[:, t] = np.sqrt(s2) * eps[:, t]
+        s2 = (1 - persistence) + s2 * ((alpha + gamma * (eps[:, t] < 0)) * eps[:, t] ** 2 + beta)
+    return out[:, 2000:]
+
+
+def test_garch_asymmetry_is_the_gjr_share_of_the_arch_weight():
+    from quantgan.preprocessing import garch_asymmetry
+
+    down = _gjr_paths(0.0, 0.12, 0.98, 6000, 1, seed=1)[0]
+    sym = _gjr_paths(0.08, 0.0, 0.98, 6000, 1, seed=2)[0]
+    shares = garch_asymmetry(np.column_stack([down, sym]))
+    assert shares.shape == (2,)
+    assert shares[0] > 0.8 and shares[1] < 0.35
+    # Windows are joined end to end; a constant series has no ARCH effect.
+    windows = np.stack([down[:3000], down[3000:]])[..., None]
+    assert garch_asymmetry(windows)[0] > 0.8
+    assert garch_asymmetry(np.ones((500, 1)))[0] == 0.0
+    # The S&P 500: only down days raise the volatility (alpha = 0 in the fit).
+    r = qg.log_returns(qg.load_sp500()).to_numpy()
+    assert garch_asymmetry(((r - r.mean()) / r.std())[:, None])[0] > 0.99
+
+
 def test_garch_volatility_start_leans_to_the_acf_of_squares_on_the_sp500():
     # The documented picks: the x^2 gap weighted 4 times moves the S&P 500 1999-2018
     # start along the grid's ridge to a larger alpha and a smaller factor scale.

@@ -271,14 +271,15 @@ def test_tcn_body_sees_slow_innovations_not_levels():
         TCNGenerator(2, 1, 8, receptive_field=rf, memory=(100.0,), slow_input="levels")
 
 
-def _garch_loop(u, alpha, persistence, clip=4.0):
-    """The GARCH(1,1) recursion written as a loop (reference for the closed form)."""
+def _garch_loop(u, alpha, persistence, clip=4.0, gamma=0.0):
+    """The (GJR-)GARCH(1,1) recursion written as a loop (reference for the closed form)."""
     out = np.empty_like(u)
     s2 = np.ones(u.shape[:-1])
     for t in range(u.shape[-1]):
         out[..., t] = s2
+        arch = alpha + gamma * (u[..., t] < 0)
         s2 = (1 - persistence) + s2 * (
-            alpha * np.minimum(u[..., t] ** 2, clip**2) + persistence - alpha
+            arch * np.minimum(u[..., t] ** 2, clip**2) + persistence - alpha - gamma / 2
         )
     return out
 
@@ -357,6 +358,67 @@ def test_garch_generator_multiplies_by_a_volatility_driven_by_its_output():
         torch.testing.assert_close(g(bumped), g._network(noise)[0])
 
 
+def test_gjr_log_variance_weighs_down_days_more():
+    from quantgan.nn.tcn import garch_log_variance
+    from quantgan.preprocessing import garch_log_variance as np_garch
+
+    u = torch.randn(3, 2, 2000, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    alpha = torch.tensor([0.0, 0.03], dtype=torch.float64)
+    pers = torch.tensor([0.99, 0.95], dtype=torch.float64)
+    gamma = torch.tensor([0.15, 0.04], dtype=torch.float64)
+    log_var = garch_log_variance(u, alpha, pers, gamma=gamma).numpy()
+    for j in range(2):
+        a, p, g = alpha[j].item(), pers[j].item(), gamma[j].item()
+        ref = _garch_loop(u[:, j].numpy(), a, p, gamma=g)
+        np.testing.assert_allclose(np.exp(log_var[:, j]), ref, rtol=1e-9)
+        np.testing.assert_allclose(np_garch(u[:, j].numpy(), a, p, gamma=g), np.log(ref), atol=1e-9)
+    # gamma = 0 is the symmetric recursion; a down day raises the next variance, an
+    # up day of the same size (with alpha = 0) does not.
+    torch.testing.assert_close(
+        garch_log_variance(u, alpha, pers, gamma=torch.zeros(2, dtype=torch.float64)),
+        garch_log_variance(u, alpha, pers),
+    )
+    for sign, moves in ((-3.0, True), (3.0, False)):
+        bumped = u.clone()
+        bumped[0, 0, 100] = sign
+        base = u.clone()
+        base[0, 0, 100] = 0.0
+        jump = garch_log_variance(bumped, alpha, pers, gamma=gamma)[0, 0, 101]
+        still = garch_log_variance(base, alpha, pers, gamma=gamma)[0, 0, 101]
+        assert (jump > still + 0.1) if moves else torch.isclose(jump, still)
+
+
+def test_gjr_generator_makes_a_leverage_effect():
+    rf = 9
+    torch.manual_seed(0)
+    g = TCNGenerator(2, 1, 8, receptive_field=rf, garch="gjr").eval()
+    assert g.garch and g.garch_asymmetric and "garch_gamma" in g.state_dict()
+    noise = torch.randn(64, g.noise_channels, 3000 + rf - 1)
+
+    def after_down_over_up(x):  # mean square of the next day after a down / an up day
+        x = x[:, 0].double()
+        nxt, down = x[:, 1:] ** 2, x[:, :-1] < 0
+        return (nxt[down].mean() / nxt[~down].mean()).item()
+
+    with torch.no_grad():
+        g.set_garch(0.0, 0.99, 0.15)
+        down = g(noise)
+        g.set_garch(0.075, 0.99, 0.0)  # the same ARCH weight alpha + gamma / 2, symmetric
+        sym = g(noise)
+    # The untrained network is lopsided itself (its ratio is 0.84 with the symmetric
+    # volatility here); down days only raise the next day's volatility by about
+    # (0.15 + 0.915) / 0.915 = 1.16 for Gaussian shocks (1.27 measured here).
+    assert after_down_over_up(down) > 1.1 * after_down_over_up(sym)
+    # However lopsided the output, the volatility stays stationary.
+    with torch.no_grad():
+        g.set_garch(0.0, 0.99, 0.3)
+        g.output.bias.sub_(3.0)  # nearly every output negative
+        far = g(torch.randn(2, g.noise_channels, 20000 + rf - 1))
+    assert torch.isfinite(far).all() and far.abs().max() < 1e3
+    with pytest.raises(ValueError, match="garch must be"):
+        TCNGenerator(2, 1, 8, receptive_field=rf, garch="egarch")
+
+
 def test_set_garch_checks_its_arguments():
     g = TCNGenerator(2, 2, 8, receptive_field=9, garch=True)
     g.set_garch([0.05, 0.1], 0.98)
@@ -367,5 +429,16 @@ def test_set_garch_checks_its_arguments():
             g.set_garch(alpha, pers)
     with pytest.raises(ValueError, match="garch=True"):
         TCNGenerator(2, 1, 8, receptive_field=9).set_garch(0.05, 0.99)
-    # The buffers are saved with the weights.
+    with pytest.raises(ValueError, match="gamma needs a generator built with garch='gjr'"):
+        g.set_garch(0.0, 0.99, 0.1)
+    # The buffers are saved with the weights (gamma only for "gjr").
     assert {"garch_alpha", "garch_persistence"} <= set(g.state_dict())
+    assert "garch_gamma" not in g.state_dict()
+    gjr = TCNGenerator(2, 2, 8, receptive_field=9, garch="gjr")
+    gjr.set_garch([0.0, 0.02], 0.98, [0.15, 0.1])
+    torch.testing.assert_close(gjr.garch_gamma, torch.tensor([0.15, 0.1]))
+    gjr.set_garch(0.05, 0.99)  # gamma omitted: 0
+    torch.testing.assert_close(gjr.garch_gamma, torch.zeros(2))
+    for alpha, pers, gamma in [(0.0, 0.99, -0.1), (0.5, 0.99, 1.0), (0.0, 0.9, float("inf"))]:
+        with pytest.raises(ValueError, match="gamma"):
+            gjr.set_garch(alpha, pers, gamma)

@@ -85,17 +85,23 @@ def ar1_filter(noise: torch.Tensor, timescales) -> torch.Tensor:
 
 
 def garch_log_variance(
-    shocks: torch.Tensor, alpha: torch.Tensor, persistence: torch.Tensor, clip: float = GARCH_CLIP
+    shocks: torch.Tensor,
+    alpha: torch.Tensor,
+    persistence: torch.Tensor,
+    clip: float = GARCH_CLIP,
+    gamma: torch.Tensor | None = None,
 ) -> torch.Tensor:
     r"""Log of a unit-mean GARCH(1,1) variance driven by ``shocks``, without a loop over time.
 
-    ``shocks`` is ``(batch, n_assets, L)``, ``alpha`` and ``persistence`` are
-    ``(n_assets,)``; with ``beta = persistence - alpha`` and ``omega = 1 - persistence``
-    (so the variance has mean 1 for unit shocks; Bollerslev 1986)
+    ``shocks`` is ``(batch, n_assets, L)``, ``alpha``, ``persistence`` and ``gamma``
+    (default 0) are ``(n_assets,)``; with ``beta = persistence - alpha - gamma / 2``
+    and ``omega = 1 - persistence`` (so the variance has mean 1 for symmetric unit
+    shocks; Bollerslev 1986; ``gamma`` is the extra weight of negative shocks of the
+    GJR-GARCH, Glosten, Jagannathan and Runkle 1993)
 
     .. math:: \sigma^2_0 = 1, \qquad
               \sigma^2_t = \omega + \sigma^2_{t-1} A_{t-1}, \quad
-              A_t = \alpha \min(u_t^2, c^2) + \beta .
+              A_t = (\alpha + \gamma 1_{u_t < 0}) \min(u_t^2, c^2) + \beta .
 
     This linear recursion with random coefficients (a Kesten process, whose
     stationary law has a power-law right tail) has the closed form
@@ -109,7 +115,11 @@ def garch_log_variance(
     u = shocks.to(torch.float64)
     alpha = alpha.to(torch.float64)[:, None]
     persistence = persistence.to(torch.float64)[:, None]
-    coeff = alpha * torch.clamp(u * u, max=clip * clip) + (persistence - alpha)
+    squares = torch.clamp(u * u, max=clip * clip)
+    coeff = alpha * squares + (persistence - alpha)
+    if gamma is not None:
+        gamma = gamma.to(torch.float64)[:, None]
+        coeff = coeff + gamma * (squares * (u < 0) - 0.5)
     log_p = torch.cumsum(torch.log(coeff), dim=-1)
     log_p = torch.cat([torch.zeros_like(log_p[..., :1]), log_p[..., :-1]], dim=-1)
     inner = torch.log1p(-persistence) + torch.logcumsumexp(-log_p[..., 1:], dim=-1)
@@ -211,6 +221,12 @@ class TCNGenerator(nn.Module):
         ``n_assets`` extra noise channels (the last ones; as many steps as the
         noise) as Gaussian shocks, so the first output step already has a
         (nearly) stationary volatility.
+        ``garch="gjr"``: the GJR-GARCH(1,1) recursion (Glosten, Jagannathan and
+        Runkle 1993), ``sigma_t^2 = omega + sigma_{t-1}^2 ((alpha + gamma
+        1[u_{t-1} < 0]) min(u_{t-1}^2, 16) + beta)``, ``beta = persistence - alpha -
+        gamma / 2``: a down day raises the volatility more than an up day of the
+        same size (the leverage effect); ``garch_gamma`` (default 0) is set by
+        :meth:`set_garch` too.
 
     Examples
     --------
@@ -228,7 +244,7 @@ class TCNGenerator(nn.Module):
         memory: tuple = (),
         asset_memory: bool = False,
         slow_input: str = "innovations",
-        garch: bool = False,
+        garch: bool | str = False,
     ):
         super().__init__()
         memory = tuple(float(t) for t in memory)
@@ -244,7 +260,10 @@ class TCNGenerator(nn.Module):
         self.fast_channels = noise_channels
         # The TCN body sees fast + slow channels; GARCH burn-in channels come last.
         body_channels = noise_channels + len(self._timescales)
+        if garch not in (False, True, "gjr"):
+            raise ValueError(f"garch must be False, True or 'gjr', got {garch!r}")
         self.garch = bool(garch)
+        self.garch_asymmetric = garch == "gjr"
         self.noise_channels = body_channels + (n_assets if self.garch else 0)
         self.n_assets, self.hidden = n_assets, hidden
         self.dilations = dilations_for(receptive_field)
@@ -266,30 +285,42 @@ class TCNGenerator(nn.Module):
         if self.garch:
             self.register_buffer("garch_alpha", torch.full((n_assets,), GARCH_ALPHA))
             self.register_buffer("garch_persistence", torch.full((n_assets,), GARCH_PERSISTENCE))
+        if self.garch_asymmetric:
+            self.register_buffer("garch_gamma", torch.zeros(n_assets))
         self._calibrate()
 
     @torch.no_grad()
-    def set_garch(self, alpha, persistence) -> None:
-        """Set the GARCH volatility's ``alpha`` and ``persistence = alpha + beta`` per asset.
+    def set_garch(self, alpha, persistence, gamma=None) -> None:
+        """Set the GARCH volatility's ``alpha``, ``persistence`` and (``"gjr"``) ``gamma``.
 
-        Both are ``(n_assets,)`` (or scalars), with ``0 <= alpha <= persistence < 1``.
-        The output layer is then rescaled to unit output std again.
+        Each is ``(n_assets,)`` (or a scalar); ``persistence = alpha + gamma / 2 +
+        beta`` with ``0 <= alpha``, ``0 <= gamma``, ``alpha + gamma / 2 <= persistence
+        < 1``; ``gamma`` (the extra weight of negative shocks) needs a generator built
+        with ``garch="gjr"`` and defaults to 0. The output layer is then rescaled to
+        unit output std again.
         """
         if not self.garch:
-            raise ValueError("set_garch needs a generator built with garch=True")
+            raise ValueError("set_garch needs a generator built with garch=True or 'gjr'")
+        if gamma is not None and not self.garch_asymmetric:
+            raise ValueError("gamma needs a generator built with garch='gjr'")
         a = torch.as_tensor(alpha, dtype=torch.float32).expand(self.n_assets).clone()
         p = torch.as_tensor(persistence, dtype=torch.float32).expand(self.n_assets).clone()
-        if not (torch.isfinite(a).all() and torch.isfinite(p).all()):
+        g = torch.as_tensor(0.0 if gamma is None else gamma, dtype=torch.float32)
+        g = g.expand(self.n_assets).clone()
+        if not (torch.isfinite(a).all() and torch.isfinite(p).all() and torch.isfinite(g).all()):
             raise ValueError(
-                f"alpha and persistence must be finite, got {a.tolist()}, {p.tolist()}"
+                f"alpha, persistence and gamma must be finite, got {a.tolist()}, "
+                f"{p.tolist()}, {g.tolist()}"
             )
-        if (a < 0).any() or (a > p).any() or (p >= 1).any():
+        if (a < 0).any() or (g < 0).any() or (a + g / 2 > p).any() or (p >= 1).any():
             raise ValueError(
-                f"need 0 <= alpha <= persistence < 1, got alpha {a.tolist()}, "
-                f"persistence {p.tolist()}"
+                f"need 0 <= alpha, 0 <= gamma and alpha + gamma / 2 <= persistence < 1, got "
+                f"alpha {a.tolist()}, gamma {g.tolist()}, persistence {p.tolist()}"
             )
         self.garch_alpha.copy_(a)
         self.garch_persistence.copy_(p)
+        if self.garch_asymmetric:
+            self.garch_gamma.copy_(g)
         self._calibrate()
 
     @torch.no_grad()
@@ -411,9 +442,23 @@ class TCNGenerator(nn.Module):
             # <= log(alpha + beta) < 0 and the variance cannot explode, whatever the
             # network makes (the test's distorted one has mean square 34). That scalar
             # is the one way sigma_t depends on the path after t.
-            unit = out / out.pow(2).mean(dim=-1, keepdim=True).clamp_min(1e-12).sqrt()
+            square = out.pow(2)
+            if self.garch_asymmetric:
+                # "gjr": scaled so that the shocks' weighted mean square
+                # mean((alpha + gamma 1[u < 0]) u^2) is alpha + gamma / 2 on every path,
+                # whence E A = persistence and the same bound, however lopsided the
+                # output (plain mean square when the output is symmetric).
+                arch = (self.garch_alpha + self.garch_gamma / 2)[:, None]
+                weight = self.garch_alpha[:, None] + self.garch_gamma[:, None] * (out < 0)
+                square = torch.where(arch > 0, weight * square / arch.clamp_min(1e-12), square)
+            unit = out / square.mean(dim=-1, keepdim=True).clamp_min(1e-12).sqrt()
             shocks = torch.cat([burn_in, unit], dim=-1)
-            log_var = garch_log_variance(shocks, self.garch_alpha, self.garch_persistence)
+            log_var = garch_log_variance(
+                shocks,
+                self.garch_alpha,
+                self.garch_persistence,
+                gamma=self.garch_gamma if self.garch_asymmetric else None,
+            )
             out = out * torch.exp(0.5 * log_var[..., -out.shape[-1] :])
         if slow is not None:
             log_vol = _LOG_VOL_GAIN * self.log_vol(slow)
