@@ -21,9 +21,10 @@ unlikely draw from the model. A last table gives the mean ACF of ``|r|`` and ``r
 over lag bands (1-5, 6-20, 21-100, 101-250) for the history (and, with
 ``--train-until``, the training days) and for each model's paths: where a gap sits.
 With ``--train-until``, a last table scores, against the days after, the training
-days' own curves (a model that reproduced its training years exactly), zero curves
-(i.i.d. returns) and each model's mean curves: whether the training years' clustering
-forecasts the next years' at all.
+days' own curves (noise included), zero curves (i.i.d. returns), the default WGAN's
+volatility start fitted to the training days (simulated without the network: a
+smooth fit of their ACFs) and each model's mean curves: whether the training years'
+clustering forecasts the next years' at all.
 
 Models: GARCH(1,1) with normal and Student-t innovations (fitted by maximum
 likelihood, ``qg.GARCHAugmenter``) and, with ``--wgan-budget`` or ``--model``, the
@@ -48,8 +49,10 @@ import scipy.stats
 
 import quantgan as qg
 from quantgan import metrics
+from quantgan.preprocessing import garch_volatility_start, log_volatility_weights
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from log_volatility_start import MEMORY, factor_alone  # benchmarks/log_volatility_start.py
 from quality import PERIODS, markdown, split_at  # benchmarks/quality.py
 
 #: score -> (per-column curves over lags 0..250, how a gap curve becomes the score): the
@@ -109,11 +112,11 @@ def transfer_scores(
 ) -> pd.DataFrame:
     """Out of sample: how each candidate's curves score against the scored days.
 
-    Candidates: the training days' own sample curves ("training days"); with more
-    training days than scored days, the mean curve of 8 evenly spaced training
-    windows as long as the scored days ("training windows": a model that reproduced
-    the training years exactly, with the same estimator length as the paths); zero
-    curves ("i.i.d.": no clustering, no leverage); each model's mean curve over its
+    Candidates: the training days' own sample curves ("training days": one
+    history's curves, its noise included); with more training days than scored days,
+    the mean curve of 8 evenly spaced training windows as long as the scored days
+    ("training windows", the same estimator length as the paths); zero curves
+    ("i.i.d.": no clustering, no leverage); each model's mean curve over its
     ``paths``. Scores as :data:`SCORES` (those of ``quality.py``).
     """
     candidates: dict[str, np.ndarray] = {"training days": train[:, None]}
@@ -129,6 +132,20 @@ def transfer_scores(
             mean = curves(x)[1:].mean(axis=1, keepdims=True)
             rows.setdefault(cand, {})[name] = float(norm(mean - target)[0])
     return pd.DataFrame(rows).T
+
+
+def start_paths(train: np.ndarray, n_paths: int, length: int, seed: int) -> np.ndarray:
+    """(length, n_paths) paths of the default WGAN's volatility start fitted to ``train``.
+
+    The log-volatility factor and GARCH(1,1) volatility that ``WGANAugmenter()`` starts
+    from (:func:`quantgan.preprocessing.garch_volatility_start` on the standardised
+    training days), driving Gaussian shocks, no network: a smooth model fitted to the
+    training days' ACFs of ``|r|`` and ``r^2``, without their per-lag noise.
+    """
+    x = ((train - train.mean()) / train.std())[:, None]
+    w0 = log_volatility_weights(x, MEMORY, method="acf")
+    weights, alpha = garch_volatility_start(x, MEMORY, weights=w0, seed=seed)
+    return factor_alone(weights[0], n_paths, length, seed, alpha=float(alpha[0]))
 
 
 def _row(own: np.ndarray, real: float) -> dict[str, float]:
@@ -195,7 +212,12 @@ def main(argv: list[str] | None = None) -> dict[tuple[str, str], pd.DataFrame]:
         out[(label, "bands")] = bands = band_means(series)
         print(markdown(bands, fmt="{:.3f}"))
         if args.train_until:
-            paths = {k: v for k, v in series.items() if not k.startswith("real")}
+            paths = {
+                "WGAN start (fitted to the training days, no network)": start_paths(
+                    train.to_numpy(), args.n_paths, len(r), args.seed
+                ),
+                **{k: v for k, v in series.items() if not k.startswith("real")},
+            }
             out[(label, "transfer")] = moved = transfer_scores(
                 r.to_numpy(), train.to_numpy(), paths
             )

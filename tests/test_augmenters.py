@@ -96,7 +96,14 @@ def test_sampling_stream_does_not_depend_on_chunk_size(fitted, monkeypatch):
     aug, _ = fitted
     big = aug.sample(40, 50, random_state=3)
     monkeypatch.setattr(augmenters, "_SAMPLE_CHUNK", 7)
-    pd.testing.assert_frame_equal(big, aug.sample(40, 50, random_state=3))
+    small = aug.sample(40, 50, random_state=3)
+    pd.testing.assert_index_equal(big.index, small.index)
+    pd.testing.assert_index_equal(big.columns, small.columns)
+    # The same noise stream; the network runs in float32, whose rounding may differ
+    # with the batch size on some CPUs (seen: 1e-8 on returns of std 0.05), while
+    # another stream would differ by the returns' own scale.
+    scale = float(big.to_numpy().std())
+    np.testing.assert_allclose(small.to_numpy(), big.to_numpy(), rtol=1e-5, atol=1e-6 * scale)
 
 
 def test_sample_many_paths_in_bounded_chunks(fitted):
@@ -355,7 +362,7 @@ def test_tcn_save_load_round_trip(fitted_tcn, fitted, tmp_path):
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as f:
-        assert f.metadata()["format_version"] == "7"
+        assert f.metadata()["format_version"] == "8"
     conv_path = fitted[0].save(tmp_path / "conv.safetensors")
     assert qg.WGANAugmenter.load(conv_path).get_params()["generator"] == "conv"
 

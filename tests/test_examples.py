@@ -159,6 +159,26 @@ def test_score_noise_transfer_scores_like_the_benchmark():
     assert "training windows" not in module.transfer_scores(real, train[:500], {}).index
 
 
+def test_score_noise_start_paths_are_the_default_start():
+    from quantgan.preprocessing import garch_volatility_start, log_volatility_weights
+
+    module = load("score_noise", BENCHMARKS)
+    rng = np.random.default_rng(3)
+    train = 0.01 * rng.standard_t(5, 1500)
+    paths = module.start_paths(train, 6, 400, seed=2)
+    assert paths.shape == (400, 6) and np.isfinite(paths).all()
+    # The start WGANAugmenter() fits, simulated by log_volatility_start.factor_alone.
+    x = ((train - train.mean()) / train.std())[:, None]
+    taus = module.MEMORY
+    w, alpha = garch_volatility_start(
+        x, taus, weights=log_volatility_weights(x, taus, method="acf"), seed=2
+    )
+    expected = load("log_volatility_start", BENCHMARKS).factor_alone(
+        w[0], 6, 400, 2, alpha=float(alpha[0])
+    )
+    np.testing.assert_allclose(paths, expected)
+
+
 def test_score_noise_smoke(capsys):
     import quantgan as qg
     from quantgan import metrics
@@ -190,8 +210,9 @@ def test_score_noise_smoke(capsys):
     assert "real, training days: acf_abs" in later[("2009-2018", "bands")].index
     moved = later[("2009-2018", "transfer")]
     # Training days longer than the scored ones: the windows' row is there too.
+    start = "WGAN start (fitted to the training days, no network)"
     assert list(moved.index) == [
-        "i.i.d.", "training days", "training windows", "GARCH-normal", "GARCH-t",
+        "i.i.d.", "training days", "training windows", start, "GARCH-normal", "GARCH-t",
     ]  # fmt: skip
     assert np.isfinite(moved.to_numpy()).all()
     later = later[("2009-2018", "GARCH-t")]
