@@ -1025,8 +1025,9 @@ class WGANAugmenter(BaseAugmenter):
         if tcn.garch:
             persistence = GARCH_PERSISTENCE
             # "gjr": the symmetric fit's ARCH weight, its share on down days only
-            # moved there (a fit that simulated the asymmetry picked a smaller weight,
-            # which cost the ACF of r^2 more; docs/model.md, "Eleventh session").
+            # moved there (a fit that simulated the asymmetry picked a smaller weight
+            # and gave less leverage for the same loss on r^2; docs/model.md,
+            # "Eleventh session").
             share = np.zeros(self.n_assets_)
             if tcn.garch_asymmetric:
                 share = np.ones(self.n_assets_)  # memory_init="fixed": all on down days
