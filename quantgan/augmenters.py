@@ -1043,13 +1043,11 @@ class WGANAugmenter(BaseAugmenter):
                     seed=seed,
                 )
             alpha, gamma = arch * (1 - share), 2 * arch * share
-            start = [alpha, np.full(self.n_assets_, persistence)]
-            if tcn.garch_asymmetric:
-                tcn.set_garch(alpha, persistence, gamma)
-                start.append(gamma)
-            else:
-                tcn.set_garch(alpha, persistence)
-            self.garch_start_ = np.column_stack(start)
+            gammas = [gamma] if tcn.garch_asymmetric else []
+            tcn.set_garch(alpha, persistence, *gammas)
+            self.garch_start_ = np.column_stack(
+                [alpha, np.full(self.n_assets_, persistence), *gammas]
+            )
         if not tcn.memory:
             return None
         if weights is not None:
