@@ -9,18 +9,21 @@ can have positive autocorrelation spread over weeks (momentum), which widens its
 100-day sums and flatters trend-following strategies.
 
 This script is the measurement behind docs/model.md's "Tenth session": it fits (or
-loads) the default WGAN without its own filter (``match_acf=False``; since that
-session the default applies the second filter below itself, ``match_acf=5``) and
-GARCH(1,1), samples paths as long as the scored history and prints the stylized-fact
-table (``quantgan.evaluate``) of the WGAN's paths as sampled and after two linear
-filters fitted once, after training, each followed by a rescaling to the paths' own
-mean and std (so the drift and volatility level are the model's):
+loads) the default WGAN once, then fits the library's linear filter
+(``WGANAugmenter(match_acf=...)``, applied after training) three ways on copies of the
+same trained network, and prints the stylized-fact table (``quantgan.evaluate``) of each
+next to GARCH(1,1)'s, for paths as long as the scored history:
 
-* "whitened": the WGAN's output minus its linear prediction from the last
-  ``--white-lags`` values (an AR fitted by Yule-Walker to the mean ACF of 2^20
+* "WGAN": no filter (``match_acf=False``), the network as trained;
+* "whitened": ``match_acf=0``, the network's output minus its linear prediction from
+  the last 250 values (an AR fitted by Yule-Walker to the mean ACF of about a million
   generated steps): no linear dependence left, as in GARCH;
-* "whitened + AR(p)": then an AR(``--order``) fitted by Yule-Walker to the training
-  returns' ACF at lags 1..p: the data's short-horizon reversal put back.
+* "whitened + AR(p)": ``match_acf=p`` (the default is 5), then an AR(p) fitted by
+  Yule-Walker to the training returns' ACF at lags 1..p: the data's short-horizon
+  reversal put back.
+
+Each is then shifted and scaled to the training returns' mean and std as the fit does
+(``match_mean``, ``match_std``).
 
     python benchmarks/momentum.py --period 1999-2018 --wgan-budget 300 --seed 0
     python benchmarks/momentum.py --period 1999-2018 --train-until 2008-12-31 --seed 0
@@ -30,73 +33,32 @@ mean and std (so the drift and volatility level are the model's):
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from scipy.linalg import solve_toeplitz
-from scipy.signal import lfilter
 
 import quantgan as qg
-from quantgan import metrics
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from quality import PERIODS, markdown, split_at  # benchmarks/quality.py
 
-#: Generated steps behind the whitening filter (the ACF's noise is about 0.001 a lag).
-WHITE_STEPS = 1 << 20
 
+def with_filter(model: qg.WGANAugmenter, train: np.ndarray, order: int | bool, seed: int):
+    """A copy of the fitted ``model`` whose filter is refitted with ``match_acf=order``
+    against the training returns ``train`` (the network itself is shared, not retrained).
 
-def yule_walker(acf: np.ndarray, order: int) -> np.ndarray:
-    """AR coefficients phi_1..phi_order whose ACF at lags 1..order is ``acf[1:order+1]``
-    (``acf[0]`` = 1); a Toeplitz solve, so the AR is stationary."""
-    return solve_toeplitz(acf[:order], acf[1 : order + 1])
-
-
-def whiten(X: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """``x_t - sum_k phi_k x_(t-k)`` along axis 0 (the first len(phi) steps see zeros)."""
-    return lfilter(np.r_[1.0, -phi], [1.0], X, axis=0)
-
-
-def colour(X: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """The AR(p) recursion ``y_t = x_t + sum_k phi_k y_(t-k)`` along axis 0."""
-    return lfilter([1.0], np.r_[1.0, -phi], X, axis=0)
-
-
-def rematch(Y: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """``Y`` shifted and scaled to the pooled mean and std of ``X``."""
-    return (Y - Y.mean()) / Y.std() * X.std() + X.mean()
-
-
-def filtered_paths(
-    model: qg.WGANAugmenter,
-    train: np.ndarray,
-    n_paths: int,
-    length: int,
-    white_lags: int,
-    order: int,
-    seed: int,
-) -> dict[str, np.ndarray]:
-    """The WGAN's paths as sampled, whitened, and whitened then coloured (see above).
-
-    Paths are generated ``burn`` steps longer and the first ``burn`` dropped, so the
-    filters start from their stationary state.
+    Uses the estimator's own fitting steps (``_fit_acf_filter``, ``_match_moments``), so
+    this measures the library's filter, not a copy of it.
     """
-    burn = white_lags + 250
-    fit_len = max(length, 32 * white_lags)  # long: a short path's ACF is biased low
-    pool = np.asarray(model.sample(max(2, WHITE_STEPS // fit_len), fit_len, random_state=seed + 1))
-    own = metrics.acf(pool, white_lags).mean(axis=1)
-    phi_white = yule_walker(own, white_lags)
-    phi_real = yule_walker(metrics.acf(train, order), order)
-    raw = np.asarray(model.sample(n_paths, length + burn, random_state=seed))
-    full = whiten(raw, phi_white)
-    white, coloured, raw = full[burn:], colour(full, phi_real)[burn:], raw[burn:]
-    return {
-        "WGAN": raw,
-        "WGAN whitened": rematch(white, raw),
-        f"WGAN whitened + AR({order})": rematch(coloured, raw),
-    }
+    refiltered = copy.copy(model)
+    refiltered.match_acf = order
+    values = np.asarray(train, dtype=float).reshape(len(train), -1)
+    filtered = refiltered._fit_acf_filter(values, seed)
+    refiltered._match_moments(values, seed, generated=filtered)
+    return refiltered
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
@@ -108,12 +70,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--train-until", metavar="DATE",
                         help="fit on the days up to DATE, score against the days after")  # fmt: skip
     parser.add_argument("--n-paths", type=int, default=500)
-    parser.add_argument("--white-lags", type=int, default=250)
     parser.add_argument("--order", type=int, default=5,
                         help="AR order fitted to the training returns' ACF")  # fmt: skip
     args = parser.parse_args(argv)
-    if not 1 <= args.order <= 250 or not 1 <= args.white_lags <= 250:
-        raise SystemExit("--order and --white-lags must be in 1..250")
+    if not 1 <= args.order <= 250:
+        raise SystemExit("--order must be in 1..250")
 
     first, last = PERIODS[args.period]
     r = qg.log_returns(qg.load_sp500()).loc[first:last]
@@ -129,7 +90,6 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         if model.acf_filter_ is not None:
             print("the saved model's own filter (match_acf) is set aside: the first column "
                   "is the network as trained")  # fmt: skip
-            model.acf_filter_ = None
     else:
         # The default since the tenth session filters its output (match_acf=5); here the
         # network as trained is the first column and the filters are applied below.
@@ -138,9 +98,16 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         ).fit(train)
         print(f"WGAN: {len(model.history_)} steps in {model.fit_time_:.0f} s, "
               f"kept step {model.best_step_}")  # fmt: skip
-    paths = filtered_paths(
-        model, train.to_numpy(), args.n_paths, r.size, args.white_lags, args.order, args.seed
-    )
+    values = train.to_numpy()
+    variants = {"WGAN": False, "WGAN whitened": 0, f"WGAN whitened + AR({args.order})": args.order}
+    paths = {
+        name: np.asarray(
+            with_filter(model, values, order, args.seed).sample(
+                args.n_paths, r.size, random_state=args.seed
+            )
+        )
+        for name, order in variants.items()
+    }
     for dist in ("normal", "t"):
         garch = qg.GARCHAugmenter(dist=dist).fit(train)
         sampled = garch.sample(args.n_paths, r.size, random_state=args.seed)

@@ -7,7 +7,8 @@ curve) scatter around the law's. This script measures that floor. For each model
 simulates ``--n-paths`` paths as long as the history, treats each of the first
 ``--n-real`` of them as if it were the history, scores it against the remaining paths
 exactly as the benchmark scores the real series (:func:`quantgan.metrics.acf_score`
-for ``r``, ``|r|``, ``r^2`` over lags 1-250, :func:`quantgan.metrics.leverage_score`),
+for ``r``, ``|r|``, ``r^2`` over lags 1-250, :func:`quantgan.metrics.leverage_score`,
+:func:`quantgan.metrics.emd` of 1-, 5-, 20- and 100-day sums),
 and prints the median and the 10% / 90% quantiles of those scores: what a history
 drawn from the model itself would score. Next to them: the real history's score
 against the same paths, and its rank among the self-scores (the share of the model's
@@ -65,12 +66,18 @@ SCORES = {
 }
 
 
+#: Lags of the EMD rows (those of quality.py).
+EMD_LAGS = (1, 5, 20, 100)
+
+
 def self_scores(paths: np.ndarray, real: np.ndarray, n_real: int) -> pd.DataFrame:
     """One row per score: the self-scores' quantiles, the real score and its rank.
 
     ``paths`` (T, n): the first ``n_real`` columns play the history in turn, each
     scored against the mean curve of columns ``n_real:``; the real series is scored
     against the same mean curve (equal to ``metrics.acf_score`` / ``leverage_score``).
+    The EMD rows score each stand-in history's k-day sums against the pooled sums of
+    the same columns (``metrics.emd``, equal to the benchmark's EMD rows).
     """
     if not 1 <= n_real < paths.shape[1] - 1:
         raise ValueError(f"n_real must be in [1, {paths.shape[1] - 2}], got {n_real}")
@@ -79,6 +86,12 @@ def self_scores(paths: np.ndarray, real: np.ndarray, n_real: int) -> pd.DataFram
         mean = curves(paths[:, n_real:])[1:].mean(axis=1, keepdims=True)
         own = norm(curves(paths[:, :n_real])[1:] - mean)
         rows[name] = _row(own, float(norm(curves(real[:, None])[1:] - mean)[0]))
+    # EMD of k-day sums (metrics.emd, as the benchmark): each stand-in history against
+    # the pooled windows of the other paths.
+    pool = paths[:, n_real:]
+    for lag in EMD_LAGS:
+        own = np.array([metrics.emd(paths[:, i], pool, lags=(lag,))[lag] for i in range(n_real)])
+        rows[f"emd_{lag}"] = _row(own, metrics.emd(real, pool, lags=(lag,))[lag])
     # Per-path statistics (not gaps): is the history's value a plausible draw?
     for name, stat in (("skew", scipy.stats.skew), ("excess_kurtosis", scipy.stats.kurtosis)):
         rows[name] = _row(stat(paths, axis=0), float(stat(real)))
