@@ -253,3 +253,27 @@ def test_momentum_smoke(capsys):
     assert refitted.acf_filter_["colour"].shape == (1, 2)
     assert refitted.generator_ is out["model"].generator_ and out["model"].acf_filter_ is None
     assert "variance_ratio_20" in capsys.readouterr().out
+
+
+def test_momentum_with_filter_is_the_fitted_filter():
+    """A model trained without the filter and refiltered by momentum.py samples exactly
+    what the same training with the filter samples (training is deterministic)."""
+    import pandas as pd
+
+    import quantgan as qg
+
+    rng = np.random.default_rng(0)
+    r = pd.Series(rng.standard_t(4, 1200) * 0.01, index=pd.bdate_range("2015-01-01", periods=1200))
+    tiny = dict(receptive_field=15, window=40, latent_dim=3, memory=(), hidden=8, batch_size=8)
+    tiny.update(max_steps=4, time_budget=None, validation_every=2, random_state=0, verbose=False)
+    module = load("momentum", BENCHMARKS)
+    raw = qg.WGANAugmenter(**tiny, match_acf=False).fit(r)
+    for order in (0, 3):
+        fitted = qg.WGANAugmenter(**tiny, match_acf=order).fit(r)
+        again = module.with_filter(raw, r.to_numpy(), order, 0)
+        np.testing.assert_allclose(again.scale_, fitted.scale_)
+        np.testing.assert_allclose(again.drift_, fitted.drift_)
+        np.testing.assert_allclose(
+            again.sample(5, 300, random_state=1), fitted.sample(5, 300, random_state=1)
+        )
+    assert raw.acf_filter_ is None  # the fitted model is left as it was
