@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     final_weights = {
         "sq_weight": aug._FINAL_SQ_WEIGHT,
         "kurtosis_weight": aug._FINAL_KURTOSIS_WEIGHT,
+        "skew_weight": aug._FINAL_SKEW_WEIGHT,
     }
     variants = {
         f"score {n}b": (args.seed + 100, n, {}),

@@ -663,6 +663,35 @@ def test_long_path_score_weights_and_kurtosis_term():
     assert set(breakdown(np.full((8, 3000, 1), np.nan)).values()) == {np.inf}
     with pytest.raises(ValueError, match="without long_paths"):
         augmenters.StylizedFactScore(windows, lambda x: x).long_path_breakdown()
+    assert plain["skew"] == 0.0
+
+
+def test_long_path_score_skew_term():
+    from scipy.stats import skew
+
+    rng = np.random.default_rng(2)
+    real = (0.01 * rng.standard_normal(3000) - 0.01 * rng.exponential(1.0, 3000))[:, None]
+    windows = np.lib.stride_tricks.sliding_window_view(real[:, 0], 50)[::10, :, None]
+    mirrored = -(
+        0.01 * rng.standard_normal((9, 3000, 1)) - 0.01 * rng.exponential(1.0, (9, 3000, 1))
+    )
+
+    def breakdown(paths, **weights):
+        return augmenters.StylizedFactScore(
+            windows, lambda x: x, series=real, long_paths=lambda: paths, **weights
+        ).long_path_breakdown()
+
+    # |median skew of the paths - the history's|, times the weight; other terms unchanged
+    s_real, s_gen = skew(real[:, 0]), np.median(skew(mirrored[:, :, 0], axis=1))
+    assert s_real < -0.3 and s_gen > 0.3
+    weighted, plain = breakdown(mirrored, skew_weight=0.5), breakdown(mirrored)
+    assert weighted["skew"] == pytest.approx(0.5 * abs(s_gen - s_real))
+    assert {k: v for k, v in weighted.items() if k != "skew"} == {
+        k: v for k, v in plain.items() if k != "skew"
+    }
+    # paths skewed like the data pay little
+    same = 0.01 * rng.standard_normal((9, 3000, 1)) - 0.01 * rng.exponential(1.0, (9, 3000, 1))
+    assert breakdown(same, skew_weight=0.5)["skew"] < 0.1 * weighted["skew"]
 
 
 def test_long_path_score_sees_the_leverage_effect():

@@ -83,7 +83,8 @@ def test_checkpoints_benchmark_smoke(capsys):
     # collapse term; a variant differs only by its noise and number of paths.
     assert (table["score 16 (fit)"] > 0).all() and (table["score 64"] > 0).all()
     terms = [c for c in table.columns if c.startswith("final 128: ")]
-    assert len(terms) == 7  # values, sums_20, acf_abs, acf_sq, leverage, log_std, kurtosis
+    # values, sums_20, acf_abs, acf_sq, leverage, log_std, kurtosis, skew
+    assert len(terms) == 8
     np.testing.assert_allclose(table[terms].sum(axis=1), table["final 128"])
     out = capsys.readouterr().out
     assert "the step each rule keeps" in out and "GARCH(1,1) fits" in out
