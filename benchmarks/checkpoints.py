@@ -23,6 +23,7 @@ within one run (every rule sees the same checkpoints).
 
     python benchmarks/checkpoints.py --seed 0                    # 300 s, 200 paths
     python benchmarks/checkpoints.py --seed 1 --time-budget 900 --every 2
+    python benchmarks/checkpoints.py --seed 3 --max-steps 700   # same run on any machine
     python benchmarks/checkpoints.py --quick                     # smoke run
 
 A checkpoint costs about 15 s on one CPU thread (2^20 generated steps for the
@@ -61,6 +62,8 @@ def rows_of(real: np.ndarray, paths: np.ndarray) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-budget", type=float, default=300.0)
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help="a step budget instead of --time-budget (the same run on any machine)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--period", choices=list(PERIODS), default="1999-2018")
     parser.add_argument("--n-paths", type=int, default=200, help="paths per checkpoint")
@@ -80,6 +83,10 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     returns = returns.loc[first:last]
     real = returns.to_numpy()
     budget = dict(max_steps=10, time_budget=None, validation_every=5) if args.quick else {}
+    if args.max_steps is not None and not args.quick:
+        if args.max_steps < 1:
+            parser.error("--max-steps must be >= 1")
+        budget = dict(max_steps=args.max_steps, time_budget=None)
     n_paths = 20 if args.quick else args.n_paths
     history = CheckpointHistory()
     aug = qg.WGANAugmenter(
