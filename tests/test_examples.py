@@ -278,3 +278,21 @@ def test_momentum_with_filter_is_the_fitted_filter():
             again.sample(5, 300, random_state=1), fitted.sample(5, 300, random_state=1)
         )
     assert raw.acf_filter_ is None  # the fitted model is left as it was
+
+
+def test_momentum_with_a_saved_model(tmp_path, capsys):
+    import quantgan as qg
+
+    r = qg.log_returns(qg.load_sp500()).loc["2009-05-01":"2018-12-31"]
+    tiny = dict(receptive_field=15, window=40, latent_dim=3, memory=(), hidden=8, batch_size=8)
+    model = qg.WGANAugmenter(**tiny, max_steps=2, time_budget=None, random_state=0, verbose=False)
+    path = model.fit(r).save(tmp_path / "m.safetensors")
+    assert model.acf_filter_ is not None  # the default filters: the script sets it aside
+    out = load("momentum", BENCHMARKS).main(
+        ["--model", str(path), "--period", "2009-2018", "--n-paths", "5", "--order", "2"]
+    )
+    assert "set aside" in capsys.readouterr().out
+    assert all(np.isfinite(p).all() for p in out["paths"].values())
+    raw = out["paths"]["WGAN"]
+    assert raw.shape == (r.size, 5)
+    assert not np.allclose(raw, out["paths"]["WGAN whitened + AR(2)"])
