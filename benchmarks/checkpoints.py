@@ -23,7 +23,7 @@ within one run (every rule sees the same checkpoints).
 
     python benchmarks/checkpoints.py --seed 0                    # 300 s, 200 paths
     python benchmarks/checkpoints.py --seed 1 --time-budget 900 --every 2
-    python benchmarks/checkpoints.py --seed 3 --max-steps 700   # same run on any machine
+    python benchmarks/checkpoints.py --seed 3 --max-steps 700   # same run at any speed
     python benchmarks/checkpoints.py --quick                     # smoke run
 
 A checkpoint costs about 15 s on one CPU thread (2^20 generated steps for the
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-budget", type=float, default=300.0)
     parser.add_argument("--max-steps", type=int, default=None,
-                        help="a step budget instead of --time-budget (the same run on any machine)")  # fmt: skip
+                        help="a step budget instead of --time-budget (the same run whatever the speed)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--period", choices=list(PERIODS), default="1999-2018")
     parser.add_argument("--n-paths", type=int, default=200, help="paths per checkpoint")
