@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     args = parser.parse_args(argv)
     if args.every < 1 or args.n_paths < 2:
         parser.error("--every must be >= 1 and --n-paths >= 2")
+    if args.max_steps is not None and args.max_steps < 1:
+        parser.error("--max-steps must be >= 1")
 
     returns = qg.log_returns(qg.load_sp500())
     first, last = PERIODS[args.period]
@@ -84,8 +86,6 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     real = returns.to_numpy()
     budget = dict(max_steps=10, time_budget=None, validation_every=5) if args.quick else {}
     if args.max_steps is not None and not args.quick:
-        if args.max_steps < 1:
-            parser.error("--max-steps must be >= 1")
         budget = dict(max_steps=args.max_steps, time_budget=None)
     n_paths = 20 if args.quick else args.n_paths
     history = CheckpointHistory()

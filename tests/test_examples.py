@@ -256,6 +256,13 @@ def test_momentum_smoke(capsys):
     assert "variance_ratio_20" in capsys.readouterr().out
 
 
+#: A TCN small enough to fit in a second (momentum.py's refiltering tests).
+MOMENTUM_TINY = dict(
+    receptive_field=15, window=40, latent_dim=3, memory=(), hidden=8, batch_size=8,
+    time_budget=None, random_state=0, verbose=False,
+)  # fmt: skip
+
+
 def test_momentum_with_filter_is_the_fitted_filter():
     """A model trained without the filter and refiltered by momentum.py samples exactly
     what the same training with the filter samples (training is deterministic)."""
@@ -265,8 +272,7 @@ def test_momentum_with_filter_is_the_fitted_filter():
 
     rng = np.random.default_rng(0)
     r = pd.Series(rng.standard_t(4, 1200) * 0.01, index=pd.bdate_range("2015-01-01", periods=1200))
-    tiny = dict(receptive_field=15, window=40, latent_dim=3, memory=(), hidden=8, batch_size=8)
-    tiny.update(max_steps=4, time_budget=None, validation_every=2, random_state=0, verbose=False)
+    tiny = dict(MOMENTUM_TINY, max_steps=4, validation_every=2)
     module = load("momentum", BENCHMARKS)
     raw = qg.WGANAugmenter(**tiny, match_acf=False).fit(r)
     for order in (0, 3):
@@ -284,8 +290,7 @@ def test_momentum_with_a_saved_model(tmp_path, capsys):
     import quantgan as qg
 
     r = qg.log_returns(qg.load_sp500()).loc["2009-05-01":"2018-12-31"]
-    tiny = dict(receptive_field=15, window=40, latent_dim=3, memory=(), hidden=8, batch_size=8)
-    model = qg.WGANAugmenter(**tiny, max_steps=2, time_budget=None, random_state=0, verbose=False)
+    model = qg.WGANAugmenter(**MOMENTUM_TINY, max_steps=2)
     path = model.fit(r).save(tmp_path / "m.safetensors")
     assert model.acf_filter_ is not None  # the default filters: the script sets it aside
     out = load("momentum", BENCHMARKS).main(
