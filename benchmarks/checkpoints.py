@@ -4,9 +4,9 @@ Fits the default WGAN on the S&P 500 daily log returns with a time budget and ke
 the generator at every validation (:class:`quantgan.training.CheckpointHistory`).
 Then, for every checkpoint (or every ``--every``-th):
 
-- its benchmark rows, from ``--n-paths`` paths as long as the history, after
-  ``match_mean`` / ``match_std`` are estimated for that checkpoint as ``fit`` does
-  for the kept one: EMD at lags 1/5/20/100, the ACF scores of ``|r|`` and ``r^2``,
+- its benchmark rows, from ``--n-paths`` paths as long as the history, after the
+  filter (``match_acf``) and ``match_mean`` / ``match_std`` are fitted for that
+  checkpoint as ``fit`` fits them for the kept one: EMD at lags 1/5/20/100, the ACF scores of ``|r|`` and ``r^2``,
   the leverage score, excess kurtosis; and how many of the seven distance rows beat
   both GARCH(1,1) fits (normal and Student-t, fitted in the same run);
 - its validation score under the product's rule (the score ``fit`` recorded: whole
@@ -57,6 +57,18 @@ def rows_of(real: np.ndarray, paths: np.ndarray) -> dict[str, float]:
     out = {row: float(facts[row]) for row in ROWS}
     out["kurtosis"] = float(metrics.summary_statistics(paths)["excess_kurtosis"].mean())
     return out
+
+
+def keep(aug: qg.WGANAugmenter, state: dict, values: np.ndarray, seed: int) -> None:
+    """Make the fitted ``aug`` sample what ``fit`` would have, had it kept ``state``.
+
+    Loads the generator state, then fits its own filter (``match_acf``) and moments
+    (``match_mean`` / ``match_std``) against the training ``values`` with ``fit``'s
+    own steps and seed (``_fit_acf_filter``, ``_match_moments``).
+    """
+    aug.generator_.load_state_dict(state)
+    filtered = aug._fit_acf_filter(values, seed)
+    aug._match_moments(values, seed, generated=filtered)
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
@@ -137,8 +149,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     for k, (step, recorded, state) in enumerate(history.states):
         if k % args.every and k != len(history.states) - 1 and step != aug.best_step_:
             continue
-        aug.generator_.load_state_dict(state)
-        aug._match_moments(values, args.seed)
+        keep(aug, state, values, args.seed)
         paths = aug.sample(n_paths, real.size, random_state=0).to_numpy()
         row = {"step": step, f"score {n} (fit)": recorded}
         for name, score in scores.items():

@@ -92,6 +92,40 @@ def test_checkpoints_benchmark_smoke(capsys):
     assert "fit: best 5 by score 16, re-scored: step " + str(table["final 128"].idxmin()) in out
 
 
+def test_checkpoints_keep_is_what_fit_keeps():
+    """checkpoints.py's rows for a checkpoint are what fit would sample had it kept
+    that checkpoint: its own filter and moments, not the kept one's."""
+    import pandas as pd
+
+    import quantgan as qg
+    from quantgan.training import CheckpointHistory
+
+    rng = np.random.default_rng(1)
+    r = pd.Series(rng.standard_t(4, 1200) * 0.01, index=pd.bdate_range("2015-01-01", periods=1200))
+    tiny = dict(MOMENTUM_TINY, random_state=1, validation_every=2)
+    history = CheckpointHistory()
+    # The same training, stopped at step 6 and at step 4; this seed's final re-score
+    # keeps step 6 in the longer run and step 4 in the shorter one.
+    longer = qg.WGANAugmenter(**tiny, max_steps=6, callbacks=[history])
+    shorter = qg.WGANAugmenter(**tiny, max_steps=4)
+    for model in (longer, shorter):
+        model._MEAN_STEPS = 1 << 16  # the filter and moments from fewer steps: faster
+        model.fit(r)
+    assert (longer.best_step_, shorter.best_step_) == (6, 4)
+    before = longer.sample(5, 300, random_state=1)
+    assert not np.allclose(before, shorter.sample(5, 300, random_state=1))
+    step, _, state = history.states[1]
+    assert step == 4
+    load("checkpoints", BENCHMARKS).keep(longer, state, r.to_numpy()[:, None], 1)
+    for name in ("whiten", "colour", "mean", "gain"):
+        np.testing.assert_allclose(longer.acf_filter_[name], shorter.acf_filter_[name])
+    np.testing.assert_allclose(longer.drift_, shorter.drift_)
+    np.testing.assert_allclose(longer.scale_, shorter.scale_)
+    np.testing.assert_allclose(
+        longer.sample(5, 300, random_state=1), shorter.sample(5, 300, random_state=1)
+    )
+
+
 def test_selection_benchmark_smoke(capsys):
     tables = load("selection", BENCHMARKS).main(["--quick"])
     assert list(tables["scores"].index) == [5, 10]
