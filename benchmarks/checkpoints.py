@@ -71,6 +71,42 @@ def keep(aug: qg.WGANAugmenter, state: dict, values: np.ndarray, seed: int) -> N
     aug._match_moments(values, seed, generated=filtered)
 
 
+def replay(
+    table: pd.DataFrame, budgets: list[int], weights: list[float], fit_weight: float, n: int
+) -> pd.DataFrame:
+    """The step ``fit`` keeps when stopped at each step budget, for each kurtosis weight.
+
+    Training is deterministic for a seed, and a step budget does not change the steps
+    before it, so a run stopped at ``B`` has exactly this run's checkpoints up to ``B``
+    (plus step ``B`` itself when it is not a validation step: use multiples of
+    ``validation_every``). ``fit`` re-scores the ``n`` best of them by the recorded
+    validation score; the final score is recomputed from ``table``'s per-term columns
+    with the kurtosis term at each weight (``fit_weight``: the weight they were
+    computed with). Each cell: ``step (rows won)``. Needs every checkpoint in
+    ``table`` (``--every 1``).
+    """
+    final = next(c for c in table.columns if c.startswith("final") and ":" not in c)
+    kurtosis = table[f"{final}: kurtosis"] / fit_weight if fit_weight else None
+    recorded = next(c for c in table.columns if c.endswith("(fit)"))
+    out = {}
+    for b in budgets:
+        seen = table[table.index <= b]
+        if seen.empty or table.index.max() < b:
+            continue  # the run stopped before this budget
+        top = seen[recorded].nsmallest(n).index
+        row = {}
+        for w in weights:
+            if kurtosis is None and w:
+                raise ValueError("fit's kurtosis weight is 0: its term cannot be re-weighted")
+            score = seen.loc[top, final]
+            if kurtosis is not None:
+                score = score + (w - fit_weight) * kurtosis[top]
+            step = score.idxmin()
+            row[f"kurtosis weight {w:g}"] = f"{step} ({int(table.loc[step, 'wins'])})"
+        out[b] = row
+    return pd.DataFrame.from_dict(out, orient="index").rename_axis("budget")
+
+
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-budget", type=float, default=300.0)
@@ -85,12 +121,30 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument(
         "--states", type=Path, default=None, help="torch.save the checkpoints (step, score, state)"
     )
+    parser.add_argument(
+        "--budgets", default=None, metavar="B1,B2,...",
+        help="also print the step fit keeps when stopped at each of these step budgets "
+        "(the same training, cut short), for each --kurtosis-weights",
+    )  # fmt: skip
+    parser.add_argument(
+        "--kurtosis-weights", default=None, metavar="W1,W2,...",
+        help="weights of the final score's kurtosis term for --budgets (default: fit's)",
+    )  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="smoke run: 10 steps, 20 paths")
     args = parser.parse_args(argv)
     if args.every < 1 or args.n_paths < 2:
         parser.error("--every must be >= 1 and --n-paths >= 2")
     if args.max_steps is not None and args.max_steps < 1:
         parser.error("--max-steps must be >= 1")
+    try:
+        budgets = [int(b) for b in args.budgets.split(",")] if args.budgets else []
+        weights = (
+            [float(w) for w in args.kurtosis_weights.split(",")] if args.kurtosis_weights else []
+        )
+    except ValueError:
+        parser.error("--budgets takes integers and --kurtosis-weights numbers, comma-separated")
+    if any(b < 1 for b in budgets) or any(not w >= 0 for w in weights):
+        parser.error("--budgets must be >= 1 and --kurtosis-weights >= 0")
 
     returns = qg.log_returns(qg.load_sp500())
     first, last = PERIODS[args.period]
@@ -197,6 +251,9 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         ranks = table[rules].rank().corrwith(table[row].rank())
         print(f"\nrank correlation of each score with {row} over checkpoints:")
         print(", ".join(f"{r} {v:.2f}" for r, v in ranks.items()))
+    if budgets:
+        print("\n" + markdown(replay(table, budgets, weights or [aug._FINAL_KURTOSIS_WEIGHT],
+                                      aug._FINAL_KURTOSIS_WEIGHT, aug._CANDIDATES)))  # fmt: skip
     if args.output is not None:
         table.to_csv(args.output)
         print(f"wrote {args.output}")

@@ -73,7 +73,7 @@ def test_log_volatility_start_benchmark(capsys):
 
 
 def test_checkpoints_benchmark_smoke(capsys):
-    table = load("checkpoints", BENCHMARKS).main(["--quick"])
+    table = load("checkpoints", BENCHMARKS).main(["--quick", "--budgets", "5,10,20"])
     assert list(table.index) == [5, 10]  # every validation of the 10-step run
     scores = [c for c in table.columns if c.startswith(("score", "final")) and ":" not in c]
     assert scores == ["score 16 (fit)", "score 16b", "score 16c", "score 64", "final 128"]
@@ -89,7 +89,38 @@ def test_checkpoints_benchmark_smoke(capsys):
     out = capsys.readouterr().out
     assert "the step each rule keeps" in out and "GARCH(1,1) fits" in out
     # fit kept the candidate with the lower final score, recomputed here
-    assert "fit: best 5 by score 16, re-scored: step " + str(table["final 128"].idxmin()) in out
+    kept = table["final 128"].idxmin()
+    assert "fit: best 5 by score 16, re-scored: step " + str(kept) in out
+    # the replay at the run's own budget keeps what fit kept; 20 is past the run's end
+    assert f"| 10 | {kept} ({table.loc[kept, 'wins']}) |" in out
+    assert "| 5 | 5 (" in out and "| 20 |" not in out
+
+
+def test_checkpoints_replay_reweights_the_kurtosis_term():
+    import pandas as pd
+
+    # recorded (16-path) scores pick the candidates; the final score ranks them
+    table = pd.DataFrame(
+        {
+            "score 16 (fit)": [0.9, 0.5, 0.6, 0.7, 0.4],
+            "final 128": [1.0, 1.0, 1.1, 0.9, 2.0],
+            "final 128: kurtosis": [0.1, 0.4, 0.1, 0.4, 0.0],
+            "wins": [7, 6, 7, 5, 3],
+        },
+        index=pd.Index([50, 100, 150, 200, 250], name="step"),
+    )
+    replay = load("checkpoints", BENCHMARKS).replay
+    # weights 0.5 (as fitted), 0 and 1.5; 2 candidates
+    out = replay(table, [150, 200, 250, 300], [0.5, 0.0, 1.5], 0.5, 2)
+    assert list(out.index) == [150, 200, 250]  # 300: past the run's last step
+    # budget 150: candidates 100, 150; finals 1.0 / 1.1, kurtosis terms 0.4 / 0.1 at 0.5
+    assert list(out.loc[150]) == ["100 (6)", "100 (6)", "150 (7)"]
+    # budget 200: candidates 100 (0.5), 150 (0.6); 200 (0.7) is third
+    assert list(out.loc[200]) == list(out.loc[150])
+    # budget 250: candidates 250 (0.4), 100; 250's final 2.0 loses at every weight
+    assert list(out.loc[250]) == ["100 (6)"] * 3
+    with pytest.raises(ValueError, match="cannot be re-weighted"):
+        replay(table, [150], [1.0], 0.0, 2)
 
 
 def test_checkpoints_keep_is_what_fit_keeps():
