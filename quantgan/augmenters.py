@@ -549,8 +549,8 @@ class WGANAugmenter(BaseAugmenter):
         on 128 whole paths from other noise (the ACF r^2 term weighted 3 times, a
         kurtosis term added at half weight) and the best of those is kept: 16 paths
         rank close checkpoints by luck (docs/model.md, "Seventh session", "Ninth
-        session", "Thirteenth session"). This
-        takes a few seconds after ``time_budget``.
+        session", "Thirteenth session"). This takes a few seconds after
+        ``time_budget``.
     validation_fraction : float, optional
         Hold out the last ``validation_fraction`` of the history (of the windows, for
         a 3-D ``X``) and pick the checkpoint by its score against that slice: the
