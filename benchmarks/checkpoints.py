@@ -71,11 +71,10 @@ def keep(aug: qg.WGANAugmenter, state: dict, values: np.ndarray, seed: int) -> N
 
     Loads the generator state, then fits its own filter (``match_acf``) and moments
     (``match_mean`` / ``match_std``) against the training ``values`` with ``fit``'s
-    own steps and seed (``_fit_acf_filter``, ``_match_moments``).
+    own last step and seed (``_fit_output``).
     """
     aug.generator_.load_state_dict(state)
-    filtered = aug._fit_acf_filter(values, seed)
-    aug._match_moments(values, seed, generated=filtered)
+    aug._fit_output(values, seed)
 
 
 def replay(

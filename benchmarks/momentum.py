@@ -50,14 +50,13 @@ def with_filter(model: qg.WGANAugmenter, train: np.ndarray, order: int | bool, s
     """A copy of the fitted ``model`` whose filter is refitted with ``match_acf=order``
     against the training returns ``train`` (the network itself is shared, not retrained).
 
-    Uses the estimator's own fitting steps (``_fit_acf_filter``, ``_match_moments``), so
-    this measures the library's filter, not a copy of it.
+    Uses the estimator's own last fitting step (``_fit_output``), so this measures the
+    library's filter, not a copy of it.
     """
     refiltered = copy.copy(model)
     refiltered.match_acf = order
     values = np.asarray(train, dtype=float).reshape(len(train), -1)
-    filtered = refiltered._fit_acf_filter(values, seed)
-    refiltered._match_moments(values, seed, generated=filtered)
+    refiltered._fit_output(values, seed)
     return refiltered
 
 

@@ -939,6 +939,13 @@ class WGANAugmenter(BaseAugmenter):
             for step, fixed, fresh in trainer.snapshots
         ]
         self.device_ = str(device)
+        self._fit_output(values, seed)
+
+    def _fit_output(self, values: np.ndarray, seed: int) -> None:
+        """Fit what follows the current generator: its filter (``match_acf``), then
+        ``drift_`` / ``scale_`` (``match_mean`` / ``match_std``) on the filtered steps,
+        against the training returns ``values``. The last step of ``fit``; the
+        benchmarks call it after swapping in another checkpoint or filter order."""
         filtered = self._fit_acf_filter(values, seed)
         self._match_moments(values, seed, generated=filtered)
 

@@ -321,7 +321,7 @@ def test_momentum_smoke(capsys):
     assert "variance_ratio_20" in capsys.readouterr().out
 
 
-#: A TCN small enough to fit in a second (momentum.py's refiltering tests).
+#: A TCN small enough to fit in a second (momentum.py's and checkpoints.py's refit tests).
 MOMENTUM_TINY = dict(
     receptive_field=15, window=40, latent_dim=3, memory=(), hidden=8, batch_size=8,
     time_budget=None, random_state=0, verbose=False,
