@@ -27,16 +27,20 @@ _LAZY = {
     "evaluate": "quantgan.evaluation",
     "OverfittingStudy": "quantgan.study",
     "StressResult": "quantgan.stress",
+    "DataWarning": "quantgan.base",
+    "TrainingWarning": "quantgan.base",
     "ohlcv_from_returns": "quantgan.stress",
 }
 
 __all__ = [
     "BootstrapAugmenter",
+    "DataWarning",
     "GARCHAugmenter",
     "GaussianAugmenter",
     "OverfittingStudy",
     "Report",
     "StressResult",
+    "TrainingWarning",
     "WGANAugmenter",
     "__version__",
     "download",

@@ -17,11 +17,19 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-__all__ = ["BaseAugmenter", "DataWarning", "check_random_state"]
+__all__ = ["BaseAugmenter", "DataWarning", "TrainingWarning", "check_random_state"]
 
 
 class DataWarning(UserWarning):
     """Suspicious but legal input, e.g. prices where returns are expected."""
+
+
+class TrainingWarning(UserWarning):
+    """A fit that stopped before its model was trained as far as its quality was measured.
+
+    Filter it like any warning once you know why (``warnings.filterwarnings("ignore",
+    category=quantgan.TrainingWarning)``).
+    """
 
 
 def check_random_state(seed: int | np.random.Generator | None) -> np.random.Generator:

@@ -108,11 +108,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     page = evaluation.to_page("quantgan demo: synthetic S&P 500 histories")
     page.add_heading("Training the WGAN")
     page.add_text(
-        f"The seed's conv WGAN-GP, trained for {wgan.fit_time_:.0f}s on the CPU "
-        f"({len(wgan.history_)} generator steps); stopped: {wgan.stop_reason_}. The kept "
-        f"generator is step {wgan.best_step_}, the best validation score on stylized facts "
-        "(not the last step)."
+        f"The default WGAN-GP ({wgan.generator} generator), trained for "
+        f"{wgan.fit_time_:.0f}s on the {wgan.device_} ({len(wgan.history_)} generator "
+        f"steps); stopped: {wgan.stop_reason_}. The kept generator is step "
+        f"{wgan.best_step_}, the best validation score on stylized facts (not the last step)."
     )
+    short = wgan._short_training()
+    if short:
+        page.add_text(f"Warning: {short}", note=True)
     page.add_figure(report.plot_training_history(wgan.history_), "training curves")
     page.add_heading("Mode-collapse check (fixed vs fresh latents)")
     page.add_text(

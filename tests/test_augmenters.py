@@ -272,6 +272,25 @@ def test_sp500_done_criterion(sp500_returns):
     )
 
 
+def test_a_fit_cut_short_by_its_time_budget_warns(fitted, monkeypatch):
+    _, r = fitted
+    with pytest.warns(qg.TrainingWarning, match="stopped at the time budget") as caught:
+        aug = tiny(max_steps=None, time_budget=0.5).fit(r)
+    steps = len(aug.history_)
+    assert 0 < steps < aug._WELL_TRAINED_STEPS
+    message = str(caught[0].message)
+    assert f"after {steps} generator steps" in message
+    checked = int(aug.history_["val_score"].notna().sum())
+    assert f"{checked} checkpoint" in message
+    assert caught[0].filename == __file__  # points at the user's fit call
+    # A step limit is the user's choice, and enough steps are enough: no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", qg.TrainingWarning)
+        tiny(max_steps=3).fit(r)
+        monkeypatch.setattr(qg.WGANAugmenter, "_WELL_TRAINED_STEPS", 1)
+        assert tiny(max_steps=None, time_budget=0.5).fit(r)._short_training() == ""
+
+
 # -- generator="tcn" ------------------------------------------------------------------
 
 TCN_TINY = dict(generator="tcn", receptive_field=15, window=40, latent_dim=3, memory=())
