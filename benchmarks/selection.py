@@ -11,10 +11,13 @@ scores every checkpoint three ways and evaluates the checkpoint each rule picks:
 - ``in sample``: the score against the training slice, as with ``validation_fraction=None``.
 
 Each pick is evaluated with ``quantgan.metrics`` on the whole history (paths as long as
-it) and on the held-out slice alone (paths as long as the slice).
+it) and on the held-out slice alone (paths as long as the slice), after its own filter
+(``match_acf``) and moments are fitted on the training slice, as ``fit`` fits them for
+the checkpoint it keeps (``checkpoints.keep``).
 
     python benchmarks/selection.py --seed 0                 # 300 s, 300 paths
     python benchmarks/selection.py --seed 1 --time-budget 120 --n-paths 100
+    python benchmarks/selection.py --seed 0 --max-steps 700  # same run at any speed
     python benchmarks/selection.py --quick                  # smoke run
 
 The three rules see the same checkpoints, so the comparison is within one run.
@@ -23,6 +26,8 @@ The three rules see the same checkpoints, so the comparison is within one run.
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,6 +36,9 @@ import torch
 import quantgan as qg
 from quantgan import metrics
 from quantgan.training import CheckpointHistory
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checkpoints import keep
 
 
 def facts(real: np.ndarray, paths: np.ndarray) -> dict:
@@ -48,6 +56,8 @@ def facts(real: np.ndarray, paths: np.ndarray) -> dict:
 def main(argv=None) -> dict[str, pd.DataFrame]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-budget", type=float, default=300.0)
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help="a step budget instead of --time-budget (the same run whatever the speed)")  # fmt: skip
     parser.add_argument("--validation-fraction", type=float, default=0.2)
     parser.add_argument("--n-paths", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
@@ -55,19 +65,23 @@ def main(argv=None) -> dict[str, pd.DataFrame]:
     parser.add_argument("--quick", action="store_true", help="smoke run: 10 steps, 10 paths")
     args = parser.parse_args(argv)
     budget = {"time_budget": args.time_budget}
+    if args.max_steps is not None:
+        if args.max_steps < 1:
+            parser.error("--max-steps must be >= 1")
+        budget = {"time_budget": None, "max_steps": args.max_steps}
     if args.quick:
         budget = {"time_budget": None, "max_steps": 10, "validation_every": 5}
         args.n_paths = 10
 
     returns = qg.log_returns(qg.load_sp500())
-    keep = CheckpointHistory()
+    history = CheckpointHistory()
     aug = qg.WGANAugmenter(
         **budget,
         validation_fraction=args.validation_fraction,
         random_state=args.seed,
         n_threads=args.threads,
         verbose=False,
-        callbacks=[keep],
+        callbacks=[history],
     ).fit(returns)
     if args.quick:
         aug._MEAN_STEPS = 1 << 16  # the moments of each pick from fewer steps
@@ -78,7 +92,7 @@ def main(argv=None) -> dict[str, pd.DataFrame]:
         f"fitted on {returns.index[0]:%Y-%m-%d} .. {returns.index[n_train - 1]:%Y-%m-%d} "
         f"({n_train} days), held out {returns.index[n_train]:%Y-%m-%d} .. "
         f"{returns.index[-1]:%Y-%m-%d} ({aug.n_validation_} days): "
-        f"{len(aug.history_)} generator steps, {len(keep.states)} checkpoints"
+        f"{len(aug.history_)} generator steps, {len(history.states)} checkpoints"
     )
     rules = {
         name: aug._checkpoint_score(aug.generator_, ref, args.seed, args.seed, "cpu", rescale=r)
@@ -90,7 +104,7 @@ def main(argv=None) -> dict[str, pd.DataFrame]:
     }
     z = torch.randn(256, aug.generator_.latent_dim, generator=torch.Generator().manual_seed(0))
     rows = []
-    for step, _, state in keep.states:
+    for step, _, state in history.states:
         aug.generator_.load_state_dict(state)
         with torch.no_grad():
             windows = aug.generator_(z).transpose(1, 2).numpy().astype(np.float64)
@@ -100,11 +114,10 @@ def main(argv=None) -> dict[str, pd.DataFrame]:
     print(scores.round(3).T.to_string())
 
     picks = {name: int(scores[name].idxmin()) for name in rules}
-    states = {step: state for step, _, state in keep.states}
+    states = {step: state for step, _, state in history.states}
     results = {}
     for step in sorted(set(picks.values())):
-        aug.generator_.load_state_dict(states[step])
-        aug._match_moments(train, args.seed)
+        keep(aug, states[step], train, args.seed)  # its own filter and moments
         whole = aug.sample(args.n_paths, len(values), random_state=0).to_numpy()
         part = aug.sample(args.n_paths, len(held), random_state=0).to_numpy()
         results[step] = (facts(values[:, 0], whole), facts(held[:, 0], part))

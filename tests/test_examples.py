@@ -157,9 +157,23 @@ def test_checkpoints_keep_is_what_fit_keeps():
     )
 
 
-def test_selection_benchmark_smoke(capsys):
-    tables = load("selection", BENCHMARKS).main(["--quick"])
+def test_selection_benchmark_smoke(capsys, monkeypatch):
+    module = load("selection", BENCHMARKS)
+    kept = []
+
+    def spy(aug, state, values, seed):  # checkpoints.keep, recorded
+        kept.append(len(values))
+        real_keep(aug, state, values, seed)
+
+    real_keep = module.keep
+    monkeypatch.setattr(module, "keep", spy)
+    tables = module.main(["--quick"])
     assert list(tables["scores"].index) == [5, 10]
+    # Each distinct pick is sampled through its own filter and moments, fitted on the
+    # training slice only (what fit does for the checkpoint it keeps).
+    picks = {int(tables["scores"][rule].idxmin()) for rule in tables["scores"].columns}
+    assert len(kept) == len(picks)
+    assert set(kept) == {4024}  # 1999-2014 of the 5030 days; 2015-2018 held out
     assert set(tables["scores"].columns) == {"held-out", "held-out, raw scale", "in sample"}
     for label in ("the whole history", "the held-out slice"):
         assert np.isfinite(tables[label].to_numpy()).all()
