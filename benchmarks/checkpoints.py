@@ -8,7 +8,7 @@ Then, for every checkpoint (or every ``--every``-th):
   filter (``match_acf``) and ``match_mean`` / ``match_std`` are fitted for that
   checkpoint as ``fit`` fits them for the kept one (:func:`keep`): EMD at lags
   1/5/20/100, the ACF scores of ``|r|`` and ``r^2``, the leverage score, excess
-  kurtosis; and how many of the seven distance rows beat both GARCH(1,1) fits
+  kurtosis, the 1% expected shortfall of each tail against the history's; and how many of the seven distance rows beat both GARCH(1,1) fits
   (normal and Student-t, fitted in the same run);
 - its validation score under the product's rule (the score ``fit`` recorded: whole
   paths from the training seed's noise, ``_VALIDATION_PATHS`` of them) and under
@@ -58,11 +58,24 @@ from quality import PERIODS, markdown
 ROWS = ("emd_1", "emd_5", "emd_20", "emd_100", "acf_abs", "acf_sq", "leverage")
 
 
+def expected_shortfall(x: np.ndarray, q: float = 0.01) -> tuple[float, float]:
+    """Mean of the lowest and of the highest ``q`` of all values of ``x``, standardised
+    (pooled over paths: one number per tail), the lower one as a positive number."""
+    z = np.sort((x - x.mean()) / x.std(), axis=None)
+    k = max(1, round(q * z.size))
+    return float(-z[:k].mean()), float(z[-k:].mean())
+
+
 def rows_of(real: np.ndarray, paths: np.ndarray) -> dict[str, float]:
-    """The benchmark's rows (``quantgan.evaluate``'s conventions) of ``paths`` (T, n)."""
+    """The benchmark's rows (``quantgan.evaluate``'s conventions) of ``paths`` (T, n),
+    and tail rows: the mean excess kurtosis of the paths, and the expected shortfall at
+    1% of their pooled standardised days over the history's, per tail (``es_left``,
+    ``es_right``; 1 is the history's, above 1 heavier)."""
     facts = metrics.stylized_facts(real, paths)
     out = {row: float(facts[row]) for row in ROWS}
     out["kurtosis"] = float(metrics.summary_statistics(paths)["excess_kurtosis"].mean())
+    tails = zip(expected_shortfall(paths), expected_shortfall(real), strict=True)
+    out["es_left"], out["es_right"] = (generated / history for generated, history in tails)
     return out
 
 

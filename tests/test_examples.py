@@ -96,6 +96,19 @@ def test_checkpoints_benchmark_smoke(capsys):
     assert "| 5 | 5 (" in out and "| 20 |" not in out
 
 
+def test_checkpoints_tail_rows_compare_standardised_tails():
+    rows_of = load("checkpoints", BENCHMARKS).rows_of
+    rng = np.random.default_rng(0)
+    real = 0.01 * rng.standard_t(4, 3000)
+    same = rows_of(real, np.column_stack([real, real]) * 3 + 0.002)  # scale-free
+    assert same["es_left"] == pytest.approx(1) and same["es_right"] == pytest.approx(1)
+    # a left tail twice as far, the right one untouched
+    skewed = np.where(real < 0, 2 * real, real)[:, None]
+    rows = rows_of(real, skewed)
+    assert rows["es_left"] > 1.2 and rows["es_right"] < 1
+    assert rows_of(real, 0.01 * rng.standard_normal((3000, 4)))["es_left"] < 0.9
+
+
 def test_checkpoints_replay_reweights_the_kurtosis_term():
     import pandas as pd
 
