@@ -147,18 +147,26 @@ def transfer_scores(
     return pd.DataFrame(rows).T
 
 
-def start_paths(train: np.ndarray, n_paths: int, length: int, seed: int) -> np.ndarray:
+def start_paths(
+    train: np.ndarray, n_paths: int, length: int, seed: int, shrink: tuple[float, ...] = (1.0,)
+) -> np.ndarray:
     """(length, n_paths) paths of the default WGAN's volatility start fitted to ``train``.
 
     The log-volatility factor and GARCH(1,1) volatility that ``WGANAugmenter()`` starts
     from (:func:`quantgan.preprocessing.garch_volatility_start` on the standardised
     training days), driving Gaussian shocks, no network: a smooth model fitted to the
-    training days' ACFs of ``|r|`` and ``r^2``, without their per-lag noise.
+    training days' ACFs of ``|r|`` and ``r^2``, without their per-lag noise. With
+    several ``shrink`` factors, the factor's weights times each (the GARCH part kept;
+    0: the GARCH volatility alone), from the same noise: ``(len(shrink), length,
+    n_paths)``.
     """
     x = ((train - train.mean()) / train.std())[:, None]
     w0 = log_volatility_weights(x, MEMORY, method="acf")
     weights, alpha = garch_volatility_start(x, MEMORY, weights=w0, seed=seed)
-    return factor_alone(weights[0], n_paths, length, seed, alpha=float(alpha[0]))
+    paths = [
+        factor_alone(k * weights[0], n_paths, length, seed, alpha=float(alpha[0])) for k in shrink
+    ]
+    return paths[0] if len(shrink) == 1 else np.stack(paths)
 
 
 def _row(own: np.ndarray, real: float) -> dict[str, float]:

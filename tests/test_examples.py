@@ -278,6 +278,49 @@ def test_score_noise_start_paths_are_the_default_start():
     np.testing.assert_allclose(paths, expected)
 
 
+def test_score_noise_start_paths_shrink_the_factor_only():
+    import quantgan as qg
+
+    module = load("score_noise", BENCHMARKS)
+    train = qg.log_returns(qg.load_sp500()).to_numpy()[-1500:]  # clustered: a factor
+    both = module.start_paths(train, 6, 400, seed=2, shrink=(1.0, 0.0))
+    assert both.shape == (2, 400, 6)
+    np.testing.assert_allclose(both[0], module.start_paths(train, 6, 400, seed=2))
+    # factor x 0: the fitted GARCH volatility alone, on the same noise
+    alone = module.start_paths(train, 6, 400, seed=2, shrink=(0.0,))
+    np.testing.assert_allclose(both[1], alone)
+    assert not np.allclose(both[0], both[1])
+
+
+def test_start_shrink_smoke(capsys):
+    import quantgan as qg
+    from quantgan import metrics
+
+    module = load("start_shrink", BENCHMARKS)
+    table = module.main(
+        ["--period", "2009-2018", "--origins", "2016-06-30", "--shrink", "1,0", "--n-paths", "20"]
+    )
+    assert list(table.index) == [
+        "after 2016-06-30: acf_abs", "after 2016-06-30: acf_sq",
+        "in sample: acf_abs", "in sample: acf_sq",
+    ]  # fmt: skip
+    assert list(table.columns) == [
+        "start, factor x 1",
+        "start, factor x 0",
+        "GARCH-normal",
+        "GARCH-t",
+    ]
+    assert np.isfinite(table.to_numpy()).all()
+    real = qg.log_returns(qg.load_sp500()).loc["2009-05-01":"2018-12-31"].to_numpy()
+    start = load("score_noise", BENCHMARKS).start_paths(real, 20, real.size, 0)
+    assert table.at["in sample: acf_abs", "start, factor x 1"] == pytest.approx(
+        metrics.acf_score(real, start, "abs")
+    )
+    assert "lower is better" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        module.main(["--shrink", "1,2"])
+
+
 def test_score_noise_smoke(capsys):
     import quantgan as qg
     from quantgan import metrics
