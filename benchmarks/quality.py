@@ -1,10 +1,11 @@
 """Quality benchmark: the WGAN next to GARCH, the block bootstrap and i.i.d. Gaussian returns.
 
-On the bundled S&P 500 (1999-2018) and on May 2009 - Dec 2018 (the period of the
-Quant GANs table, Wiese et al. 2020), fits every model on the daily log returns,
-samples paths as long as the history and prints the stylized-fact table of
-``quantgan.evaluate`` (best model per row starred), the wall time of each fit and,
-for 2009-2018, the GARCH(1,1) row of the Quant GANs paper next to ours.
+On the bundled S&P 500 (1999-2018; or the NASDAQ Composite, ``--series``) and on May
+2009 - Dec 2018 (the period of the Quant GANs table, Wiese et al. 2020), fits every
+model on the daily log returns, samples paths as long as the history and prints the
+stylized-fact table of ``quantgan.evaluate`` (best model per row starred), the wall
+time of each fit and, for the S&P 500 2009-2018, the GARCH(1,1) row of the Quant GANs
+paper next to ours.
 
     python benchmarks/quality.py                          # WGAN budget 300 s, 500 paths
     python benchmarks/quality.py --output quality.html    # also the HTML reports
@@ -22,6 +23,8 @@ for 2009-2018, the GARCH(1,1) row of the Quant GANs paper next to ours.
         # rolling origins: one run per date and seed, then the rows each model won
     python benchmarks/quality.py --models wgan --wgan-param validation_fraction=0.2
         # a WGANAugmenter parameter changed for every WGAN of the run
+    python benchmarks/quality.py --series nasdaq --period 1999-2018
+        # the NASDAQ Composite (bundled too): a series the defaults were not tuned on
 
 Times are wall-clock on whatever machine runs it; compare them only within one run.
 """
@@ -46,6 +49,8 @@ PERIODS = {
     "1999-2018": (None, None),
     "2009-2018": ("2009-05-01", "2018-12-31"),
 }
+#: --series -> (name, loader) of the bundled daily bars (the same dates).
+SERIES = {"sp500": ("S&P 500", qg.load_sp500), "nasdaq": ("NASDAQ Composite", qg.load_nasdaq)}
 #: Quant GANs (Wiese et al. 2020), Table 1, GARCH(1,1) column: S&P 500 May 2009 - Dec 2018.
 QUANT_GANS_GARCH = {
     "emd_1": 0.0199,
@@ -154,7 +159,7 @@ def run_period(
     label: str, returns: pd.Series, args: argparse.Namespace, output: Path | None
 ) -> Report:
     models = make_models(args.wgan_budget, args.seed, args.models, args.wgan_params)
-    print(f"\n## S&P 500 {label}: {returns.size} daily log returns, "
+    print(f"\n## {args.series_name} {label}: {returns.size} daily log returns, "
           f"{returns.index[0]:%Y-%m-%d} to {returns.index[-1]:%Y-%m-%d}")  # fmt: skip
     start = time.perf_counter()
     fit_seconds = None
@@ -208,7 +213,8 @@ def run_period(
               f"({report.real.mean():.3g} a day), i.e. without the drift:\n")  # fmt: skip
         print(markdown(recentred_emd(report)))
     in_sample = args.train_until is None  # the paper's table is in sample
-    if in_sample and label == "2009-2018" and {"WGAN", "GARCH-normal", "GARCH-t"} <= set(models):
+    paper = in_sample and label == "2009-2018" and args.series_name == SERIES["sp500"][0]
+    if paper and {"WGAN", "GARCH-normal", "GARCH-t"} <= set(models):
         table = report.to_frame()
         rows = list(QUANT_GANS_GARCH)
         compare = pd.DataFrame(
@@ -223,7 +229,9 @@ def run_period(
         print("\nAgainst Wiese et al. (2020), Table 1 (their GARCH(1,1) column):\n")
         print(markdown(compare))
     if output is not None:
-        path = report.to_html(output, title=f"quantgan quality benchmark: S&P 500 {label}")
+        path = report.to_html(
+            output, title=f"quantgan quality benchmark: {args.series_name} {label}"
+        )
         print(f"\nwrote {path}")
     print(f"evaluation of {label} took {elapsed:.0f} s (fits, sampling and metrics)")
     return report
@@ -273,6 +281,8 @@ def main(argv: list[str] | None = None) -> dict[str, Report]:
     parser.add_argument("--n-paths", type=int, default=None,
                         help="paths sampled per model (default 500; 50 with --quick)")  # fmt: skip
     parser.add_argument("--period", choices=[*PERIODS, "both"], default="both")
+    parser.add_argument("--series", choices=list(SERIES), default="sp500",
+                        help="the bundled daily closes to use (default sp500)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seeds", default=None,
                         help="comma list of seeds, e.g. 0,1,2: one table per seed, then the "
@@ -305,7 +315,8 @@ def main(argv: list[str] | None = None) -> dict[str, Report]:
 
     seeds = [args.seed] if args.seeds is None else [int(x) for x in args.seeds.split(",")]
     origins = [None] if args.train_until is None else args.train_until.split(",")
-    returns = qg.log_returns(qg.load_sp500())
+    args.series_name, load = SERIES[args.series]
+    returns = qg.log_returns(load())
     periods = list(PERIODS) if args.period == "both" else [args.period]
     print(f"quantgan {qg.__version__}, python {sys.version.split()[0]}, numpy {np.__version__}")
     if args.wgan_params:
@@ -329,11 +340,11 @@ def main(argv: list[str] | None = None) -> dict[str, Report]:
                     label, returns.loc[first:last], args, output
                 )
             if len(seeds) > 1:
-                print(f"\n## S&P 500 {label}: spread over seeds {seeds}\n")
+                print(f"\n## {args.series_name} {label}: spread over seeds {seeds}\n")
                 print(spread({s: reports[label, origin, s] for s in seeds}))
         if len(seeds) * len(origins) > 1:
             runs = {key: rep for key, rep in reports.items() if key[0] == label}
-            print(f"\n## S&P 500 {label}: rows won over {len(runs)} runs "
+            print(f"\n## {args.series_name} {label}: rows won over {len(runs)} runs "
                   f"(fitted until {', '.join(map(str, origins))}; seeds {seeds})\n")  # fmt: skip
             print(tally(runs, recentre=args.recentre))
     print(f"\ntotal wall time {time.perf_counter() - start:.0f} s")

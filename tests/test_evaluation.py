@@ -345,6 +345,18 @@ def test_quality_benchmark_model_choice(capsys):
         quality.main(["--quick", "--models", "arima"])
 
 
+def test_quality_benchmark_on_the_nasdaq(capsys):
+    quality = load_quality()
+    argv = ["--quick", "--series", "nasdaq", "--period", "2009-2018", "--n-paths", "20",
+            "--models", "garch-normal,garch-t,gaussian"]  # fmt: skip
+    rep = quality.main(argv)["2009-2018"]
+    nasdaq = qg.log_returns(qg.load_nasdaq()).loc["2009-05-01":"2018-12-31"]
+    np.testing.assert_allclose(np.asarray(rep.real).ravel(), nasdaq.to_numpy())
+    printed = capsys.readouterr().out
+    assert "## NASDAQ Composite 2009-2018" in printed and "S&P 500" not in printed
+    assert "Quant GANs GARCH(1,1)" not in printed  # the paper's table is the S&P 500's
+
+
 def test_quality_benchmark_spread_over_seeds(capsys):
     quality = load_quality()
     argv = ["--quick", "--period", "2009-2018", "--n-paths", "20",
