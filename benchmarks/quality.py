@@ -213,7 +213,7 @@ def run_period(
               f"({report.real.mean():.3g} a day), i.e. without the drift:\n")  # fmt: skip
         print(markdown(recentred_emd(report)))
     in_sample = args.train_until is None  # the paper's table is in sample
-    paper = in_sample and label == "2009-2018" and args.series_name == SERIES["sp500"][0]
+    paper = in_sample and label == "2009-2018" and args.series == "sp500"
     if paper and {"WGAN", "GARCH-normal", "GARCH-t"} <= set(models):
         table = report.to_frame()
         rows = list(QUANT_GANS_GARCH)

@@ -148,7 +148,7 @@ def transfer_scores(
 
 
 def start_paths(
-    train: np.ndarray, n_paths: int, length: int, seed: int, shrink: tuple[float, ...] = (1.0,)
+    train: np.ndarray, n_paths: int, length: int, seed: int, shrink: tuple[float, ...] | None = None
 ) -> np.ndarray:
     """(length, n_paths) paths of the default WGAN's volatility start fitted to ``train``.
 
@@ -156,17 +156,20 @@ def start_paths(
     from (:func:`quantgan.preprocessing.garch_volatility_start` on the standardised
     training days), driving Gaussian shocks, no network: a smooth model fitted to the
     training days' ACFs of ``|r|`` and ``r^2``, without their per-lag noise. With
-    several ``shrink`` factors, the factor's weights times each (the GARCH part kept;
-    0: the GARCH volatility alone), from the same noise: ``(len(shrink), length,
-    n_paths)``.
+    ``shrink`` (a tuple of factors), one set of paths per factor, the factor's weights
+    times it (the GARCH part, fitted jointly with the unshrunk factor, kept; 0: that
+    GARCH volatility alone), all from the same noise: ``(len(shrink), length, n_paths)``.
     """
+    if shrink is not None and len(shrink) == 0:
+        raise ValueError("shrink needs at least one factor")
     x = ((train - train.mean()) / train.std())[:, None]
     w0 = log_volatility_weights(x, MEMORY, method="acf")
     weights, alpha = garch_volatility_start(x, MEMORY, weights=w0, seed=seed)
     paths = [
-        factor_alone(k * weights[0], n_paths, length, seed, alpha=float(alpha[0])) for k in shrink
+        factor_alone(k * weights[0], n_paths, length, seed, alpha=float(alpha[0]))
+        for k in ((1.0,) if shrink is None else shrink)
     ]
-    return paths[0] if len(shrink) == 1 else np.stack(paths)
+    return paths[0] if shrink is None else np.stack(paths)
 
 
 def _row(own: np.ndarray, real: float) -> dict[str, float]:

@@ -13,6 +13,9 @@ scored by the ACF of ``|r|`` and of ``r^2`` against the days after each
 ``--train-until`` origin and, fitted on the whole period, against the whole period
 (in sample), next to GARCH(1,1) with normal and Student-t innovations fitted on the
 same days. A shrink that helps out of sample must not lose the in-sample rows.
+The shrunk starts keep the GARCH alpha fitted jointly with the whole factor (factor
+x 0 is that volatility alone, not a GARCH fitted to the data on its own) and draw
+Gaussian shocks (GARCH-t draws t shocks).
 
     python benchmarks/start_shrink.py                  # 4 origins + in sample, about 1 min
     python benchmarks/start_shrink.py --shrink 1,0.9,0.8 --origins 2008-12-31
@@ -67,7 +70,6 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         label = f"after {origin}" if origin else "in sample"
         real = test.to_numpy()
         starts = start_paths(train.to_numpy(), args.n_paths, real.size, args.seed, shrink)
-        starts = starts[None] if len(shrink) == 1 else starts
         for k, paths in zip(shrink, starts, strict=True):
             for row, v in scores(real, paths).items():
                 rows.setdefault((label, row), {})[f"start, factor x {k:g}"] = v

@@ -31,7 +31,12 @@ from scipy.signal import lfilter
 
 from quantgan import metrics
 from quantgan._io import atomic_path
-from quantgan.base import BaseAugmenter, TrainingWarning, _check_positive_int
+from quantgan.base import (
+    BaseAugmenter,
+    TrainingWarning,
+    _check_positive_int,
+    _external_stacklevel,
+)
 from quantgan.nn.conv import ConvCritic, ConvGenerator
 from quantgan.nn.lipschitz import LIPSCHITZ_METHODS
 from quantgan.nn.tcn import TCNCritic, TCNGenerator, TCNWindowGenerator
@@ -45,6 +50,7 @@ from quantgan.preprocessing import (
     sliding_windows,
 )
 from quantgan.training import (
+    STOPPED_BY_TIME,
     Checkpoint,
     EarlyStopping,
     ProgressBar,
@@ -500,10 +506,11 @@ class WGANAugmenter(BaseAugmenter):
         were measured at); None for no time limit (then give ``max_epochs``
         or ``max_steps``). Runs stopped by time are not bit-reproducible: use
         ``max_steps`` for a fit that the same ``random_state`` reproduces exactly.
-        A fit that the budget stops before 500 generator steps warns
-        (:class:`quantgan.TrainingWarning`): the default's quality was measured from
-        500 steps on (600-700 in 5 minutes on an idle 2-core CPU), and a busy machine
-        can cut the budget's steps tenfold without any other sign.
+        A fit that the budget stops before 500 generator steps (or before
+        ``max_steps``, when that is fewer) warns (:class:`quantgan.TrainingWarning`):
+        the default's quality was measured from 500 steps on (300 s gave 606-700 on
+        the project's slower 2-core machine, two or three 1-thread runs side by side),
+        and a busy machine can cut the budget's steps tenfold without any other sign.
     max_epochs : float, optional
         Stop after this many passes of the critic over the training windows.
     max_steps : int, optional
@@ -947,35 +954,63 @@ class WGANAugmenter(BaseAugmenter):
         self._fit_output(values, seed)
         short = self._short_training()
         if short:
-            warnings.warn(short, TrainingWarning, stacklevel=3)
+            warnings.warn(short, TrainingWarning, stacklevel=_external_stacklevel())
 
     #: Generator steps below which a fit stopped by ``time_budget`` warns: on the S&P
     #: 500 1999-2018, fit's pick beat both GARCH(1,1) fits on every benchmark row for 5
-    #: of 5 seeds at budgets of 500 steps and more, for 2 or 3 of 5 at 50-400 steps
-    #: (replays of five 1100-step runs, docs/model.md, "Fourteenth session").
+    #: of 5 seeds at every step budget of 500-1100 (by 50), 4 of 5 at 450 and 2 or 3 of
+    #: 5 at 50-400 (replays of five 1100-step runs, docs/model.md, "Fourteenth
+    #: session"). One asset, one period, the default TCN: a floor, not a guarantee.
     _WELL_TRAINED_STEPS = 500
 
-    def _short_training(self) -> str:
+    def _short_training(self, cli: bool = False) -> str:
         """Why this fit is shorter than the measured ones ("" when it is not).
 
-        Only a fit stopped by ``time_budget``: a step or epoch limit is the user's
-        explicit choice. A busy machine (other processes, too many torch threads) can
-        cut a 5-minute budget to a few dozen steps without any other sign.
+        Only a fit stopped by ``time_budget`` before ``_WELL_TRAINED_STEPS`` steps (or
+        before ``max_steps``, when that is fewer): a step or epoch limit reached is the
+        user's explicit choice. A busy machine (other processes, too many torch
+        threads) can cut a 5-minute budget to a few dozen steps without any other
+        sign. ``cli``: name the command line's options instead of the parameters.
         """
         steps = len(self.history_)
-        if not self.stop_reason_.startswith("time budget") or steps >= self._WELL_TRAINED_STEPS:
+        wanted = self._WELL_TRAINED_STEPS
+        if self.max_steps is not None:
+            wanted = min(wanted, int(self.max_steps))
+        if not self.stop_reason_.startswith(STOPPED_BY_TIME) or steps >= wanted:
             return ""
-        checked = int(self.history_["val_score"].notna().sum()) if steps else 0
-        seconds = float(self.history_["time"].iloc[-1]) if steps else 0.0
-        rate = f"{steps / seconds:.2g} per second, " if seconds > 0 else ""
+        if steps == 0:
+            head = (
+                f"The time budget ({self.time_budget:g} s) ran out before the first generator "
+                "step: the generator is untrained"
+            )
+        else:
+            checked = int(self.history_["val_score"].notna().sum())
+            seconds = float(self.history_["time"].iloc[-1])
+            rate = f"{steps / seconds:.3g} steps/s, " if steps > 1 and seconds > 0 else ""
+            head = (
+                f"The time budget ({self.time_budget:g} s) stopped training after {steps} "
+                f"generator step{'s' * (steps != 1)} ({rate}{checked} "
+                f"checkpoint{'s' * (checked != 1)} compared)"
+            )
+        if cli:
+            advice = "Give a larger --time-budget."
+        elif wanted < self._WELL_TRAINED_STEPS:
+            advice = "Give a larger time_budget, or time_budget=None to train all the steps."
+        else:
+            advice = (
+                "Give a larger time_budget, or max_steps=N with time_budget=None (a run "
+                "that the same seed reproduces)."
+            )
+        if wanted < self._WELL_TRAINED_STEPS:
+            return f"{head}, before max_steps={wanted}. {advice}"
+        if str(getattr(self, "device_", "cpu")).startswith("cpu"):
+            threads = "" if cli else " and more torch threads than free cores (n_threads)"
+            advice += f" On a busy CPU, other processes{threads} slow training."
         return (
-            f"training stopped at the time budget ({self.time_budget:g} s) after {steps} "
-            f"generator steps ({rate}{checked} checkpoint{'s' * (checked != 1)} compared). The "
-            f"default model's quality was measured at {self._WELL_TRAINED_STEPS} steps and "
-            "more (S&P 500 1999-2018: the kept model beat GARCH(1,1) on every benchmark "
-            "row for 5 of 5 seeds there, for 2-3 of 5 at 50-400 steps; docs/model.md). "
-            "Give a larger time_budget or a max_steps, or leave the CPU to this fit: other "
-            "busy processes and more torch threads than free cores (n_threads) slow it."
+            f"{head}. The default TCN's quality on one asset was measured from "
+            f"{self._WELL_TRAINED_STEPS} steps on (S&P 500 1999-2018: every benchmark row "
+            "beat GARCH(1,1) for 5 of 5 seeds at 500-1100 steps, for 2-3 of 5 at 50-400; "
+            f"docs/model.md). {advice}"
         )
 
     def _fit_output(self, values: np.ndarray, seed: int) -> None:

@@ -9,7 +9,9 @@ contract tests run over all of them.
 
 from __future__ import annotations
 
+import inspect
 import numbers
+import os
 import warnings
 
 import numpy as np
@@ -30,6 +32,17 @@ class TrainingWarning(UserWarning):
     Filter it like any warning once you know why (``warnings.filterwarnings("ignore",
     category=quantgan.TrainingWarning)``).
     """
+
+
+def _external_stacklevel() -> int:
+    """The ``stacklevel`` at which a warning raised by the caller of this function points
+    at the first frame outside quantgan: the user's own call, however deep in the
+    library the warning is raised (pandas' ``find_stack_level`` does the same)."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = inspect.currentframe().f_back, 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def check_random_state(seed: int | np.random.Generator | None) -> np.random.Generator:

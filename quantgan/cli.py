@@ -7,11 +7,26 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
 __all__ = ["main"]
+
+
+def _fit_wgan(aug, returns) -> str:
+    """``aug.fit(returns)``; a fit cut short by the time budget is told on stderr in the
+    command line's terms (not as a Python warning), and the text returned ("" if none)."""
+    from quantgan.base import TrainingWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrainingWarning)
+        aug.fit(returns)
+    short = aug._short_training(cli=True)
+    if short:
+        print(f"warning: {short}", file=sys.stderr)
+    return short
 
 
 def _load_returns(source: str, column: str | None) -> pd.Series | pd.DataFrame:
@@ -58,7 +73,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         random_state=args.seed,
         verbose=not args.quiet,
     )
-    aug.fit(returns)
+    _fit_wgan(aug, returns)
     path = aug.save(args.output)
     print(
         f"fitted on {len(returns)} returns in {aug.fit_time_:.0f}s "
@@ -89,7 +104,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     wgan = qg.WGANAugmenter(
         time_budget=args.time_budget, random_state=args.seed, verbose=not args.quiet
-    ).fit(returns)
+    )
+    short = _fit_wgan(wgan, returns)
     print(
         f"WGAN: {len(wgan.history_)} generator steps in {wgan.fit_time_:.0f}s, kept step "
         f"{wgan.best_step_} ({wgan.stop_reason_})"
@@ -109,11 +125,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     page.add_heading("Training the WGAN")
     page.add_text(
         f"The default WGAN-GP ({wgan.generator} generator), trained for "
-        f"{wgan.fit_time_:.0f}s on the {wgan.device_} ({len(wgan.history_)} generator "
+        f"{wgan.fit_time_:.0f}s on {wgan.device_} ({len(wgan.history_)} generator "
         f"steps); stopped: {wgan.stop_reason_}. The kept generator is step "
         f"{wgan.best_step_}, the best validation score on stylized facts (not the last step)."
     )
-    short = wgan._short_training()
     if short:
         page.add_text(f"Warning: {short}", note=True)
     page.add_figure(report.plot_training_history(wgan.history_), "training curves")

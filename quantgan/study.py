@@ -56,7 +56,13 @@ from scipy import stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import ParameterGrid
 
-from quantgan.base import DataWarning, _check_positive_int, check_random_state
+from quantgan.base import (
+    DataWarning,
+    TrainingWarning,
+    _check_positive_int,
+    _external_stacklevel,
+    check_random_state,
+)
 from quantgan.overfitting import deflated_sharpe_ratio, pbo
 
 __all__ = [
@@ -817,6 +823,7 @@ class OverfittingStudy(BaseEstimator):
         rng = check_random_state(self.random_state)
         k, idx = len(grid), hist.index
         rows, grid_rows, timings, augmenters, moments = [], [], [], [], []
+        short: list[tuple[int, int]] = []  # (split, generator steps) of short WGAN fits
         iterator: Any = enumerate(bounds)
         if self.progress:
             from tqdm.auto import tqdm
@@ -828,7 +835,11 @@ class OverfittingStudy(BaseEstimator):
             # 1. the augmenter learns from the selection period only
             if fitted_augmenters is None:
                 aug = _seeded_clone(self.augmenter, int(seeds[0]))
-                aug.fit(hist.returns.iloc[a:b].dropna())
+                with warnings.catch_warnings():  # one summary after the loop, not one a split
+                    warnings.simplefilter("ignore", TrainingWarning)
+                    aug.fit(hist.returns.iloc[a:b].dropna())
+                if hasattr(aug, "_short_training") and aug._short_training():
+                    short.append((i, len(aug.history_)))
             else:
                 aug = fitted_augmenters[i]
             augmenters.append(aug)
@@ -914,6 +925,18 @@ class OverfittingStudy(BaseEstimator):
         )
         self.augmenters_ = augmenters
         self.timings_ = pd.DataFrame(timings).set_index("split")
+        if short:
+            steps = [n for _, n in short]
+            warnings.warn(
+                f"{len(short)} of {len(bounds)} augmenter fits (splits "
+                f"{', '.join(str(i) for i, _ in short)}) were stopped by their time budget "
+                f"after {min(steps)}-{max(steps)} generator steps, below the steps the "
+                "WGAN's quality was measured from (docs/model.md): their paths come from an "
+                "undertrained model. Give the augmenter a larger time_budget, or max_steps "
+                "with time_budget=None.",
+                TrainingWarning,
+                stacklevel=_external_stacklevel(),
+            )
         return self
 
     run = fit

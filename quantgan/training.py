@@ -43,6 +43,9 @@ __all__ = [
     "WGANTrainer",
 ]
 
+#: How ``WGANTrainer.stop_reason`` starts when the time budget stopped training.
+STOPPED_BY_TIME = "time budget"
+
 
 @dataclass
 class TrainingConfig:
@@ -422,7 +425,7 @@ class WGANTrainer:
                     break
                 elapsed = time.perf_counter() - start
                 if cfg.time_budget is not None and elapsed >= cfg.time_budget:
-                    self.stop_reason = f"time budget of {cfg.time_budget:g}s reached"
+                    self.stop_reason = f"{STOPPED_BY_TIME} of {cfg.time_budget:g}s reached"
                     break
                 critic_logs = [self.critic_step() for _ in range(cfg.n_critic)]
                 record = {k: float(np.mean([c[k] for c in critic_logs])) for k in critic_logs[0]}

@@ -274,16 +274,24 @@ def test_sp500_done_criterion(sp500_returns):
 
 def test_a_fit_cut_short_by_its_time_budget_warns(fitted, monkeypatch):
     _, r = fitted
-    with pytest.warns(qg.TrainingWarning, match="stopped at the time budget") as caught:
+    with pytest.warns(qg.TrainingWarning, match="stopped training after") as caught:
         aug = tiny(max_steps=None, time_budget=0.5).fit(r)
     steps = len(aug.history_)
-    assert 0 < steps < aug._WELL_TRAINED_STEPS
-    message = str(caught[0].message)
-    assert f"after {steps} generator steps" in message
+    assert 1 < steps < aug._WELL_TRAINED_STEPS
+    (warning,) = [w for w in caught if issubclass(w.category, qg.TrainingWarning)]
+    message = str(warning.message)
+    assert f"after {steps} generator steps (" in message and "steps/s" in message
     checked = int(aug.history_["val_score"].notna().sum())
-    assert f"{checked} checkpoint" in message
-    assert caught[0].filename == __file__  # points at the user's fit call
-    # A step limit is the user's choice, and enough steps are enough: no warning.
+    assert f"{checked} checkpoints compared" in message
+    assert "max_steps=N with time_budget=None" in message
+    assert warning.filename == __file__  # points at the user's fit call
+    # The command line's wording names its own option.
+    assert "--time-budget" in aug._short_training(cli=True)
+    # A step limit below 500 is the user's choice: warned only if the budget cut it.
+    with pytest.warns(qg.TrainingWarning, match=r"before max_steps=400\. .*time_budget=None"):
+        short = tiny(max_steps=400, time_budget=0.05).fit(r)
+    assert len(short.history_) < 400
+    # A step limit reached, and enough steps, are not warned about.
     with warnings.catch_warnings():
         warnings.simplefilter("error", qg.TrainingWarning)
         tiny(max_steps=3).fit(r)

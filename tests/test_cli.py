@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -113,21 +115,23 @@ def test_errors_are_reported_not_raised(tmp_path, capsys):
 
 def test_demo_writes_a_self_contained_report(tmp_path, capsys):
     out = tmp_path / "report.html"
-    with pytest.warns(qg.TrainingWarning):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", qg.TrainingWarning)  # told in CLI terms instead
         code = cli.main(
             ["demo", "--time-budget", "3", "--n-paths", "20", "--output", str(out), "--quiet"]
         )
     assert code == 0
     html = out.read_text()
-    # 3 seconds are far from the measured budgets: the report says so.
-    assert "Warning: training stopped at the time budget (3 s)" in html
-    assert "(tcn generator)" in html
+    # 3 seconds are far from the measured budgets: the report and stderr say so.
+    assert "Warning: The time budget (3 s) stopped training after" in html
+    assert "Give a larger --time-budget." in html and "(tcn generator)" in html
     assert html.count("<img") >= 4 and html.count("data:image/png;base64,") >= 4
     assert "GARCH(1,1)-t" in html and "Stationary bootstrap" in html and "emd_20" in html
     assert "Mode-collapse check" in html and "Training the WGAN" in html
     assert "http://" not in html and "https://" not in html  # nothing external
-    printed = capsys.readouterr().out
-    assert "report written to" in printed
+    captured = capsys.readouterr()
+    assert "report written to" in captured.out
+    assert captured.err.startswith("warning: The time budget (3 s) stopped training")
 
 
 def test_evaluate_command_with_saved_paths_and_a_baseline(tmp_path, capsys):

@@ -171,23 +171,34 @@ def test_checkpoints_keep_is_what_fit_keeps():
 
 
 def test_selection_benchmark_smoke(capsys, monkeypatch):
+    from quantgan.training import CheckpointHistory
+
     module = load("selection", BENCHMARKS)
-    kept = []
+    histories, kept = [], []
+
+    class Recorded(CheckpointHistory):
+        def __init__(self):
+            super().__init__()
+            histories.append(self)
 
     def spy(aug, state, values, seed):  # checkpoints.keep, recorded
-        kept.append(len(values))
+        kept.append((state, len(values)))
         real_keep(aug, state, values, seed)
 
     real_keep = module.keep
     monkeypatch.setattr(module, "keep", spy)
+    monkeypatch.setattr(module, "CheckpointHistory", Recorded)
     tables = module.main(["--quick"])
     assert list(tables["scores"].index) == [5, 10]
-    # Each distinct pick is sampled through its own filter and moments, fitted on the
-    # training slice only (what fit does for the checkpoint it keeps).
-    picks = {int(tables["scores"][rule].idxmin()) for rule in tables["scores"].columns}
-    assert len(kept) == len(picks)
-    assert set(kept) == {4024}  # 1999-2014 of the 5030 days; 2015-2018 held out
     assert set(tables["scores"].columns) == {"held-out", "held-out, raw scale", "in sample"}
+    # Each distinct pick is sampled through its own state, filter and moments, fitted
+    # on the training slice only (what fit does for the checkpoint it keeps).
+    picks = sorted({int(tables["scores"][rule].idxmin()) for rule in tables["scores"].columns})
+    states = {step: state for step, _, state in histories[0].states}
+    assert len(kept) == len(picks)
+    for (state, n), step in zip(kept, picks, strict=True):
+        assert state is states[step]
+        assert n == 4024  # 1999-2014 of the 5030 days; 2015-2018 held out
     for label in ("the whole history", "the held-out slice"):
         assert np.isfinite(tables[label].to_numpy()).all()
     assert "the picked checkpoints against the held-out slice" in capsys.readouterr().out
@@ -288,7 +299,10 @@ def test_score_noise_start_paths_shrink_the_factor_only():
     np.testing.assert_allclose(both[0], module.start_paths(train, 6, 400, seed=2))
     # factor x 0: the fitted GARCH volatility alone, on the same noise
     alone = module.start_paths(train, 6, 400, seed=2, shrink=(0.0,))
-    np.testing.assert_allclose(both[1], alone)
+    assert alone.shape == (1, 400, 6)
+    np.testing.assert_allclose(both[1], alone[0])
+    with pytest.raises(ValueError, match="at least one factor"):
+        module.start_paths(train, 6, 400, seed=2, shrink=())
     assert not np.allclose(both[0], both[1])
 
 

@@ -195,6 +195,22 @@ def test_pure_noise_history_choice_is_inflated_in_sample():
     assert 0.2 < hist["pbo_history"].mean() < 0.8
 
 
+def test_short_wgan_fits_warn_once_for_the_whole_study():
+    wgan = qg.WGANAugmenter(
+        generator="conv", window=20, hidden=8, latent_dim=8, n_critic=1,
+        time_budget=0.3, validation_every=5, verbose=False,
+    )  # fmt: skip
+    with pytest.warns(qg.TrainingWarning) as caught:
+        study = small_study(wgan).fit(noise(900, 1))
+    short = [w for w in caught if issubclass(w.category, qg.TrainingWarning)]
+    assert len(short) == 1  # a summary, not one warning a split
+    steps = [len(aug.history_) for aug in study.augmenters_]
+    message = str(short[0].message)
+    assert "2 of 2 augmenter fits (splits 0, 1)" in message
+    assert f"after {min(steps)}-{max(steps)} generator steps" in message
+    assert short[0].filename == __file__  # the user's call, not the library's loop
+
+
 def test_pbo_synthetic_helper():
     rng = np.random.default_rng(0)
     assert 0.35 < _pbo_synthetic(rng.normal(size=(320, 20)), 16, "median", 0.25, rng) < 0.65
