@@ -282,7 +282,7 @@ def test_a_fit_cut_short_by_its_time_budget_warns(fitted, monkeypatch):
     message = str(warning.message)
     assert f"after {steps} generator steps (" in message and "steps/s" in message
     checked = int(aug.history_["val_score"].notna().sum())
-    assert f"{checked} checkpoints compared" in message
+    assert f"{checked} checkpoint{'s' * (checked != 1)} compared" in message
     assert "max_steps=N with time_budget=None" in message
     assert warning.filename == __file__  # points at the user's fit call
     # The command line's wording names its own option.
