@@ -1,7 +1,8 @@
 """Checkpoint selection along one training run: what the score picks, what it could pick.
 
-Fits the default WGAN on the S&P 500 daily log returns with a time budget and keeps
-the generator at every validation (:class:`quantgan.training.CheckpointHistory`).
+Fits the default WGAN on the S&P 500 daily log returns (or the NASDAQ Composite,
+``--series nasdaq``) with a time budget and keeps the generator at every validation
+(:class:`quantgan.training.CheckpointHistory`).
 Then, for every checkpoint (or every ``--every``-th):
 
 - its benchmark rows, from ``--n-paths`` paths as long as the history, after the
@@ -52,7 +53,7 @@ from quantgan import metrics
 from quantgan.training import CheckpointHistory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality import PERIODS, markdown
+from quality import PERIODS, SERIES, markdown
 
 #: The distance rows counted as won or lost against both GARCH fits.
 ROWS = ("emd_1", "emd_5", "emd_20", "emd_100", "acf_abs", "acf_sq", "leverage")
@@ -133,6 +134,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
                         help="a step budget instead of --time-budget (the same run whatever the speed)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--period", choices=list(PERIODS), default="1999-2018")
+    parser.add_argument("--series", choices=list(SERIES), default="sp500",
+                        help="the bundled daily closes (default sp500)")  # fmt: skip
     parser.add_argument("--n-paths", type=int, default=200, help="paths per checkpoint")
     parser.add_argument("--every", type=int, default=1, help="evaluate every k-th checkpoint")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
@@ -167,7 +170,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     if budgets and args.every != 1:
         parser.error("--budgets needs every checkpoint's rows (--every 1)")
 
-    returns = qg.log_returns(qg.load_sp500())
+    name, load = SERIES[args.series]
+    returns = qg.log_returns(load())
     first, last = PERIODS[args.period]
     returns = returns.loc[first:last]
     real = returns.to_numpy()
@@ -189,7 +193,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     if args.quick:
         aug._MEAN_STEPS = 1 << 16  # the moments of each checkpoint from fewer steps
     print(
-        f"S&P 500 {args.period}: {real.size} days; {len(aug.history_)} generator steps in "
+        f"{name} {args.period}: {real.size} days; {len(aug.history_)} generator steps in "
         f"{aug.fit_time_:.0f} s, {len(history.states)} checkpoints, fit kept step "
         f"{aug.best_step_}",
         flush=True,

@@ -73,7 +73,9 @@ def test_log_volatility_start_benchmark(capsys):
 
 
 def test_checkpoints_benchmark_smoke(capsys):
-    table = load("checkpoints", BENCHMARKS).main(["--quick", "--budgets", "5,10,20"])
+    table = load("checkpoints", BENCHMARKS).main(
+        ["--quick", "--budgets", "5,10,20", "--series", "nasdaq"]
+    )
     assert list(table.index) == [5, 10]  # every validation of the 10-step run
     scores = [c for c in table.columns if c.startswith(("score", "final")) and ":" not in c]
     assert scores == ["score 16 (fit)", "score 16b", "score 16c", "score 64", "final 128"]
@@ -88,6 +90,7 @@ def test_checkpoints_benchmark_smoke(capsys):
     np.testing.assert_allclose(table[terms].sum(axis=1), table["final 128"])
     out = capsys.readouterr().out
     assert "the step each rule keeps" in out and "GARCH(1,1) fits" in out
+    assert out.startswith("NASDAQ Composite 1999-2018: 5030 days;")
     # fit kept the candidate with the lower final score, recomputed here
     kept = table["final 128"].idxmin()
     assert "fit: best 5 by score 16, re-scored: step " + str(kept) in out
