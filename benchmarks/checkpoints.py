@@ -9,8 +9,9 @@ Then, for every checkpoint (or every ``--every``-th):
   filter (``match_acf``) and ``match_mean`` / ``match_std`` are fitted for that
   checkpoint as ``fit`` fits them for the kept one (:func:`keep`): EMD at lags
   1/5/20/100, the ACF scores of ``|r|`` and ``r^2``, the leverage score, excess
-  kurtosis, the 1% expected shortfall of each tail against the history's; and how many of the seven distance rows beat both GARCH(1,1) fits
-  (normal and Student-t, fitted in the same run);
+  kurtosis, the 1% expected shortfall of each tail against the history's; and how
+  many of the seven distance rows beat both GARCH(1,1) fits (normal and Student-t,
+  fitted in the same run);
 - its validation score under the product's rule (the score ``fit`` recorded: whole
   paths from the training seed's noise, ``_VALIDATION_PATHS`` of them) and under
   variants: the same number of paths from other noise, 4 times as many, and
