@@ -31,11 +31,11 @@ from scipy.signal import lfilter
 
 from quantgan import metrics
 from quantgan._io import atomic_path
+from quantgan._stack import _external_stacklevel
 from quantgan.base import (
     BaseAugmenter,
     TrainingWarning,
     _check_positive_int,
-    _external_stacklevel,
 )
 from quantgan.nn.conv import ConvCritic, ConvGenerator
 from quantgan.nn.lipschitz import LIPSCHITZ_METHODS

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from quantgan._stack import _external_stacklevel
 from quantgan.base import check_random_state
 from quantgan.stress import (
     StressResult,
@@ -428,7 +429,7 @@ def backtest(
             "column): this engine borrows freely where backtrader would reject the orders "
             "(Margin); lower the size, raise cash, or use sizing='fraction' with targets <= 1",
             UserWarning,
-            stacklevel=2,
+            stacklevel=_external_stacklevel(),
         )
     columns = pd.Index(names, name="path")
     path, bar, size, price, comm = sim["fills"]

@@ -9,15 +9,15 @@ contract tests run over all of them.
 
 from __future__ import annotations
 
-import inspect
 import numbers
-import os
 import warnings
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
+
+from quantgan._stack import _external_stacklevel
 
 __all__ = ["BaseAugmenter", "DataWarning", "TrainingWarning", "check_random_state"]
 
@@ -32,17 +32,6 @@ class TrainingWarning(UserWarning):
     Filter it like any warning once you know why (``warnings.filterwarnings("ignore",
     category=quantgan.TrainingWarning)``).
     """
-
-
-def _external_stacklevel() -> int:
-    """The ``stacklevel`` at which a warning raised by the caller of this function points
-    at the first frame outside quantgan: the user's own call, however deep in the
-    library the warning is raised (pandas' ``find_stack_level`` does the same)."""
-    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    frame, level = inspect.currentframe().f_back, 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def check_random_state(seed: int | np.random.Generator | None) -> np.random.Generator:
@@ -213,7 +202,7 @@ class BaseAugmenter(BaseEstimator):
                         f"{rho:.2f}), but augmenters expect returns; pass "
                         "qg.log_returns(prices) instead",
                         DataWarning,
-                        stacklevel=4,
+                        stacklevel=_external_stacklevel(),
                     )
                     return
 

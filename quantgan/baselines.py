@@ -26,6 +26,7 @@ from arch.bootstrap import optimal_block_length
 from scipy import integrate, special
 from sklearn.exceptions import ConvergenceWarning
 
+from quantgan._stack import _external_stacklevel
 from quantgan.base import BaseAugmenter, DataWarning
 
 __all__ = ["BURN_IN", "BootstrapAugmenter", "GARCHAugmenter", "GaussianAugmenter"]
@@ -270,7 +271,7 @@ class GARCHAugmenter(BaseAugmenter):
                 "the 1-1000 where arch's optimizer "
                 "works best; pass rescale=True (fit on scaled returns, undone on sampling)",
                 DataWarning,
-                stacklevel=3,
+                stacklevel=_external_stacklevel(),
             )
         results, scores, kappas = [], [], []
         for j, name in enumerate(self.asset_names_):
@@ -288,7 +289,7 @@ class GARCHAugmenter(BaseAugmenter):
                     f"unreliable: check results_[{j}].summary(), try dist='normal', "
                     "a simpler model (p=q=1) or a longer history",
                     ConvergenceWarning,
-                    stacklevel=3,
+                    stacklevel=_external_stacklevel(),
                 )
             shape = res.params.to_numpy()[len(res.params) - model.distribution.num_params :]
             u = model.distribution.cdf(np.asarray(res.std_resid), shape)
@@ -317,7 +318,7 @@ class GARCHAugmenter(BaseAugmenter):
                 "and the burn-in starts from the sample variance; try vol='gjr' or "
                 "dist='t' / 'skewt'",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=_external_stacklevel(),
             )
         # the burn-in starts from the unconditional variance (the sample variance if none)
         self._start_variance_ = np.where(np.isfinite(uncond), uncond, (std * scale) ** 2)

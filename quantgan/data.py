@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from quantgan._io import atomic_path
+from quantgan._stack import _external_stacklevel
 
 __all__ = ["download", "load_sp500", "log_returns", "read_csv"]
 
@@ -286,6 +287,6 @@ def log_returns(prices: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
         warnings.warn(
             "prices contain NaN; the affected returns are NaN. Drop or fill them "
             "(e.g. prices.ffill()) before fitting an augmenter.",
-            stacklevel=2,
+            stacklevel=_external_stacklevel(),
         )
     return out

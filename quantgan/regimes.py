@@ -60,6 +60,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator
 
+from quantgan._stack import _external_stacklevel
 from quantgan.base import DataWarning, _check_positive_int, check_random_state
 from quantgan.metrics import memorization_score
 from quantgan.stress import _ohlcv_from_close, _reference_days
@@ -354,7 +355,7 @@ class Scenario(BaseEstimator):
                     "reference is all positive: it looks like prices, but scenarios expect "
                     "returns; pass qg.log_returns(prices)",
                     DataWarning,
-                    stacklevel=4,
+                    stacklevel=_external_stacklevel(),
                 )
             source = "reference"
         else:
@@ -570,7 +571,7 @@ class Scenario(BaseEstimator):
                 f"{m['ratio']:.2f}): the stress replays history rather than generating new "
                 "markets. A block bootstrap does this by design; a generative model should not",
                 MemorizationWarning,
-                stacklevel=3,
+                stacklevel=_external_stacklevel(),
             )
         return {"copy_share": m["copy_share"], "memorization_ratio": m["ratio"]}
 
@@ -1153,7 +1154,7 @@ def _check_prices(prices: object) -> pd.DataFrame:
             f"min(Open, Close) (first at {_label(index[np.argmax(broken)])}); they are kept as they "
             "are in the history, and their ratios are clipped when used as donors",
             DataWarning,
-            stacklevel=3,
+            stacklevel=_external_stacklevel(),
         )
     return prices
 
@@ -1179,7 +1180,7 @@ def _check_scenario(scenario_returns: object) -> tuple[np.ndarray, list]:
             f"{np.abs(values).max():.3g}): are these prices or percent returns, or is the "
             "model explosive (a nearly integrated GARCH)? overlay expects daily log returns",
             DataWarning,
-            stacklevel=3,
+            stacklevel=_external_stacklevel(),
         )
     return values, labels
 

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from quantgan._stack import _external_stacklevel
 from quantgan.data import _CANONICAL, _canonical_columns, _key
 
 if TYPE_CHECKING:
@@ -365,7 +366,7 @@ def _warn_if_prices(frame: pd.DataFrame) -> None:
             "Close column is read as daily log returns; pass OHLCV frames, or "
             "qg.log_returns(prices)",
             DataWarning,
-            stacklevel=4,
+            stacklevel=_external_stacklevel(),
         )
 
 
@@ -475,7 +476,7 @@ def check_n_jobs(n_jobs: int | None) -> int:
             f"n_jobs={n_jobs} exceeds the {cores} CPU cores of this machine; backtests are "
             f"CPU-bound, so extra processes only add overhead; using n_jobs={cores}",
             UserWarning,
-            stacklevel=3,
+            stacklevel=_external_stacklevel(),
         )
         return cores
     return int(n_jobs)

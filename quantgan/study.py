@@ -56,11 +56,11 @@ from scipy import stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import ParameterGrid
 
+from quantgan._stack import _external_stacklevel
 from quantgan.base import (
     DataWarning,
     TrainingWarning,
     _check_positive_int,
-    _external_stacklevel,
     check_random_state,
 )
 from quantgan.overfitting import deflated_sharpe_ratio, pbo
@@ -334,7 +334,7 @@ def _read_history(X: Any) -> _History:
             "X looks like prices, not returns (all positive, median > 0.5); pass "
             "qg.log_returns(prices) or the OHLCV frame itself",
             DataWarning,
-            stacklevel=3,
+            stacklevel=_external_stacklevel(),
         )
     with np.errstate(over="ignore"):
         close = np.exp(np.cumsum(values))

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from quantgan._io import atomic_path
+from quantgan._stack import _external_stacklevel
 from quantgan.nn.lipschitz import clip_weights, gradient_penalty
 
 __all__ = [
@@ -192,7 +193,7 @@ class TensorBoard(Callback):
             warnings.warn(
                 "log_dir was given but tensorboard is not installed; no TensorBoard logs "
                 "are written (pip install tensorboard).",
-                stacklevel=2,
+                stacklevel=_external_stacklevel(),
             )
             return
         self._writer = SummaryWriter(self.log_dir)
@@ -448,7 +449,7 @@ class WGANTrainer:
             self.stop_reason = f"interrupted by the user at step {self.step}"
             warnings.warn(
                 f"training interrupted at step {self.step}; keeping the best model so far",
-                stacklevel=2,
+                stacklevel=_external_stacklevel(),
             )
         # A final check so that short runs are scored too.
         if not self.history or math.isnan(self.history[-1]["val_score"]):
@@ -478,7 +479,7 @@ class WGANTrainer:
                 f"re-scoring the best checkpoints failed or was interrupted ({exc!r}); "
                 f"keeping the best validation score's checkpoint (step {self.best_step})",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=_external_stacklevel(),
             )
             return
         self.final_scores = {step: final for final, step, _, _ in results}
@@ -501,5 +502,5 @@ class WGANTrainer:
             f"good checkpoint (step {good_step}) and stopped. Try a lower lr or "
             "lipschitz='sn+gp'.",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=_external_stacklevel(),
         )
