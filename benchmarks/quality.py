@@ -1,9 +1,9 @@
 """Quality benchmark: the WGAN next to GARCH, the block bootstrap and i.i.d. Gaussian returns.
 
-On the bundled S&P 500 (1999-2018; or the NASDAQ Composite, ``--series``) and on May
-2009 - Dec 2018 (the period of the Quant GANs table, Wiese et al. 2020), fits every
-model on the daily log returns, samples paths as long as the history and prints the
-stylized-fact table of ``quantgan.evaluate`` (best model per row starred), the wall
+On the bundled S&P 500 (1999-2018; or the NASDAQ Composite or WTI crude oil,
+``--series``) and on May 2009 - Dec 2018 (the period of the Quant GANs table, Wiese et
+al. 2020), fits every model on the daily log returns, samples paths as long as the
+history and prints the stylized-fact table of ``quantgan.evaluate`` (best model per row starred), the wall
 time of each fit and, for the S&P 500 2009-2018, the GARCH(1,1) row of the Quant GANs
 paper next to ours.
 
@@ -25,6 +25,8 @@ paper next to ours.
         # a WGANAugmenter parameter changed for every WGAN of the run
     python benchmarks/quality.py --series nasdaq --period 1999-2018
         # the NASDAQ Composite (bundled too): a series the defaults were not tuned on
+    python benchmarks/quality.py --series wti --period 1999-2018
+        # WTI crude oil spot (bundled with arch): a commodity, not a stock index
 
 Times are wall-clock on whatever machine runs it; compare them only within one run.
 """
@@ -49,8 +51,26 @@ PERIODS = {
     "1999-2018": (None, None),
     "2009-2018": ("2009-05-01", "2018-12-31"),
 }
-#: --series -> (name, loader) of the bundled daily bars (the same dates).
-SERIES = {"sp500": ("S&P 500", qg.load_sp500), "nasdaq": ("NASDAQ Composite", qg.load_nasdaq)}
+
+
+def load_wti() -> pd.Series:
+    """Daily WTI crude oil spot prices (FRED DCOILWTICO, bundled with ``arch``), 1999-2018.
+
+    A commodity next to the two stock indices: twice their volatility and its own
+    shocks. Days without a price (holidays) are dropped, so a return may span them.
+    """
+    from arch.data import wti
+
+    prices = wti.load()["DCOILWTICO"].dropna().loc["1999-01-01":"2018-12-31"]
+    return prices.rename("WTI")
+
+
+#: --series -> (name, loader) of the bundled daily prices (the same dates).
+SERIES = {
+    "sp500": ("S&P 500", qg.load_sp500),
+    "nasdaq": ("NASDAQ Composite", qg.load_nasdaq),
+    "wti": ("WTI crude oil", load_wti),
+}
 #: Quant GANs (Wiese et al. 2020), Table 1, GARCH(1,1) column: S&P 500 May 2009 - Dec 2018.
 QUANT_GANS_GARCH = {
     "emd_1": 0.0199,

@@ -4,6 +4,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -453,3 +454,39 @@ def test_momentum_with_a_saved_model(tmp_path, capsys):
     raw = out["paths"]["WGAN"]
     assert raw.shape == (r.size, 5)
     assert not np.allclose(raw, out["paths"]["WGAN whitened + AR(2)"])
+
+
+def test_filter_lags_orders_of_a_known_ar_process():
+    from scipy.signal import lfilter
+
+    ar_orders = load("filter_lags", BENCHMARKS).ar_orders
+    rng = np.random.default_rng(1)
+    x = lfilter([1.0], [1.0, -0.1, 0.08], rng.standard_normal(20_000))  # an AR(2)
+    orders = ar_orders(x)
+    assert orders["aic"] == orders["bic"] == 2
+    assert orders["robust"][:2] == [1, 2]
+    assert ar_orders(rng.standard_normal(5000))["bic"] == 0
+
+
+def test_filter_lags_smoke(capsys):
+    frames = load("filter_lags", BENCHMARKS).main(
+        ["--period", "2009-2018", "--origins", "2016-06-30", "--lags", "0,5",
+         "--max-steps", "2", "--n-paths", "10"]
+    )  # fmt: skip
+    table = frames["2016-06-30"]
+    assert list(table.columns) == ["WGAN L=0", "WGAN L=5", "GARCH-normal", "GARCH-t", "history"]
+    assert np.isfinite(table.drop(columns="history").to_numpy()).all()
+    # The filter alone differs between the two WGAN columns: L=0 only whitens, so its
+    # 5-day variance ratio sits near 1, while L=5 imposes the training days' lags 1-5.
+    assert table.at["vr_5", "WGAN L=0"] != table.at["vr_5", "WGAN L=5"]
+    assert abs(table.at["vr_5", "WGAN L=0"] - 1) < 0.1
+    assert "automatic AR orders" in capsys.readouterr().out
+
+
+def test_quality_wti_series_is_the_bundled_spot_price():
+    quality = load("quality", BENCHMARKS)
+    prices = quality.load_wti()
+    assert prices.index.min() >= pd.Timestamp("1999-01-01")
+    assert prices.index.max() <= pd.Timestamp("2018-12-31")
+    assert prices.size > 4900 and prices.notna().all() and (prices > 0).all()
+    assert quality.SERIES["wti"][1] is quality.load_wti
