@@ -56,6 +56,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "quantgan.adapters.backtrader needs backtrader: pip install 'quantgan[backtrader]'"
     ) from exc
 
+from quantgan._stack import _external_stacklevel
 from quantgan.stress import (
     PathRun,
     StressResult,
@@ -593,13 +594,13 @@ def stress_test(
             f"{int((result.metrics['n_rejected'] > 0).sum())} paths; size below 100 % of "
             "the value when paying commission, or raise cash (see the n_rejected column)",
             UserWarning,
-            stacklevel=2,
+            stacklevel=_external_stacklevel(),
         )
     if result.n_failed:
         warnings.warn(
             f"{result.n_failed} of {len(runs)} paths failed; see result.errors "
             f"(first: {next(iter(result.errors.values())).strip().splitlines()[-1]})",
             UserWarning,
-            stacklevel=2,
+            stacklevel=_external_stacklevel(),
         )
     return result
