@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from quality import PERIODS, SERIES, markdown, split_at  # benchmarks/quality.py
 
 LAGS = (0, 1, 2, 3, 5, 10, 20, 50, 100)
-ROWS = ("emd_1", "emd_5", "emd_20", "emd_100", "acf_r")
+ROWS = ("emd_1", "emd_5", "emd_20", "emd_100", "acf_r", "acf_abs", "acf_sq", "leverage")
 RATIOS = (5, 20, 100)
 
 
