@@ -490,3 +490,15 @@ def test_quality_wti_series_is_the_bundled_spot_price():
     assert prices.index.max() <= pd.Timestamp("2018-12-31")
     assert prices.size > 4900 and prices.notna().all() and (prices > 0).all()
     assert quality.SERIES["wti"][1] is quality.load_wti
+
+
+def test_two_assets_weakly_correlated_pair(capsys):
+    table = load("two_assets").main(
+        ["--pair", "sp500,wti", "--max-steps", "2", "--n-paths", "4"]
+    )  # fmt: skip
+    assert set(table.columns) >= {"acf_abs sp500", "acf_abs wti"}
+    assert 0.15 < table.at["real", "corr"] < 0.25  # oil and stocks hardly co-move
+    assert abs(table.at["bootstrap", "corr"] - table.at["real", "corr"]) < 0.05
+    assert "kept step" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        load("two_assets").main(["--pair", "sp500,sp500"])
