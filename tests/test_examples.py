@@ -502,3 +502,18 @@ def test_two_assets_weakly_correlated_pair(capsys):
     assert "kept step" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         load("two_assets").main(["--pair", "sp500,sp500"])
+
+
+def test_pair_volatility_smoke(capsys):
+    module = load("pair_volatility", BENCHMARKS)
+    assert module.factor_correlation(np.array([[1.0, 2.0, 0.0], [2.0, 4.0, 0.0]])) == pytest.approx(
+        1
+    )
+    assert module.factor_correlation(np.array([[1.0, 0.0], [0.0, 3.0]])) == 0.0
+    frame = module.main(["--pair", "sp500,wti", "--max-steps", "2", "--n-paths", "3"])
+    assert list(frame.columns) == ["history", "WGAN paths"]
+    assert len(frame) == 3 and np.isfinite(frame.to_numpy()).all()
+    # The history's log volatilities co-move far more than the returns (0.19).
+    assert 0.45 < frame.at["log 20-day vol corr", "history"] < 0.55
+    out = capsys.readouterr().out
+    assert "factor correlation" in out and "GARCH alpha" in out
