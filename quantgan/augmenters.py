@@ -453,6 +453,8 @@ class WGANAugmenter(BaseAugmenter):
         window hardly sees the long lags; docs/model.md, "Fifth session"); several
         assets must learn how much volatility they share (held at the even split, S&P
         500 + NASDAQ lost their volatility co-movement: 0.41 against the real 0.84).
+        A weakly correlated pair keeps only part of it even trained (S&P 500 + WTI
+        crude oil: 0.29-0.30 against 0.57; docs/model.md, "Fifteenth session").
     garch : bool or "gjr", optional
         "tcn" only (default True there; False, and not allowed, for "conv"): also
         multiply the output by a GARCH(1,1) volatility driven by the network's own
