@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import inspect
-import os
-import sys
-
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
-def _library_dirs() -> tuple[str, ...]:
-    """quantgan's folder and, once imported, ``quantgan.adapters``' (which a source
-    checkout keeps outside it, in ``adapters/``; pyproject.toml maps it in)."""
-    adapters = sys.modules.get("quantgan.adapters")
-    extra = () if adapters is None else tuple(getattr(adapters, "__path__", ()))
-    return (_PACKAGE, *(os.path.abspath(p) + os.sep for p in extra))
+def _in_library(frame) -> bool:
+    """Whether ``frame`` runs quantgan's code (``quantgan`` or any of its submodules,
+    ``quantgan.adapters`` included wherever a checkout keeps its files)."""
+    name = frame.f_globals.get("__name__", "")
+    return name == "quantgan" or name.startswith("quantgan.")
 
 
 def _external_stacklevel() -> int:
@@ -23,10 +18,14 @@ def _external_stacklevel() -> int:
     library the warning is raised (pandas' ``find_stack_level`` does the same).
 
     A fixed ``stacklevel`` is right for one call path only; the same check reached
-    through ``fit``, a study or a stress test sits at different depths.
+    through ``fit``, a study or a stress test sits at different depths. Frames are
+    told apart by their module's name, not their file's path: a source checkout keeps
+    ``quantgan.adapters`` in ``adapters/``, outside ``quantgan/``.
     """
-    inside = _library_dirs()
-    frame, level = inspect.currentframe().f_back, 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(inside):
+    frame = inspect.currentframe()
+    if frame is None:  # an interpreter without frame support
+        return 2
+    frame, level = frame.f_back, 1
+    while frame is not None and _in_library(frame):
         frame, level = frame.f_back, level + 1
     return level

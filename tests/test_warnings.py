@@ -31,8 +31,8 @@ def test_a_direct_fit_on_prices_points_at_the_fit_call(prices):
 
 
 def test_the_same_check_reached_through_evaluate_points_at_evaluate(prices):
-    # evaluate fits the unfitted augmenter itself: the check sits a frame deeper than
-    # in a direct fit, where a fixed stacklevel pointed inside quantgan.
+    # evaluate fits the unfitted augmenter itself: the rescale check below sits a
+    # frame deeper than in a direct fit, where a fixed stacklevel pointed inside quantgan.
     returns = qg.log_returns(prices)
     caught = _caught(lambda: qg.evaluate(returns, qg.GARCHAugmenter(rescale=False), n_paths=2))
     data = [w for w in caught if issubclass(w.category, qg.DataWarning)]
@@ -43,6 +43,15 @@ def test_the_same_check_reached_through_evaluate_points_at_evaluate(prices):
 def test_log_returns_of_prices_with_nan_points_at_the_call(prices):
     prices.iloc[10] = np.nan
     caught = _caught(lambda: qg.log_returns(prices))
+    assert len(caught) == 1 and "NaN" in str(caught[0].message)
+    assert caught[0].filename == __file__
+
+
+def test_log_returns_of_an_ohlcv_frame_with_nan_points_at_the_call(prices):
+    # An OHLCV frame recurses into the Close series: one frame deeper than a Series.
+    frame = pd.DataFrame({"Open": prices, "Close": prices})
+    frame.iloc[10, 1] = np.nan
+    caught = _caught(lambda: qg.log_returns(frame))
     assert len(caught) == 1 and "NaN" in str(caught[0].message)
     assert caught[0].filename == __file__
 
