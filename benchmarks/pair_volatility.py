@@ -31,7 +31,7 @@ import pandas as pd
 import quantgan as qg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
-from two_assets import PRICES  # examples/two_assets.py
+from two_assets import PRICES, pair_returns  # examples/two_assets.py
 
 WINDOWS = (20, 60, 120)
 
@@ -56,11 +56,11 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--n-paths", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    pair = args.pair.split(",")
-    if len(pair) != 2 or pair[0] == pair[1] or not set(pair) <= set(PRICES):
-        parser.error(f"--pair must be two different names of {', '.join(PRICES)}")
-    prices = pd.concat({name: PRICES[name]() for name in pair}, axis=1, join="inner")
-    returns = qg.log_returns(prices)
+    try:
+        returns = pair_returns(args.pair)
+    except ValueError as exc:
+        parser.error(str(exc))
+    pair = list(returns.columns)
     wgan = qg.WGANAugmenter(
         time_budget=None, max_steps=args.max_steps, random_state=args.seed, verbose=False
     ).fit(returns)

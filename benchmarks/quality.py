@@ -3,9 +3,9 @@
 On the bundled S&P 500 (1999-2018; or the NASDAQ Composite or WTI crude oil,
 ``--series``) and on May 2009 - Dec 2018 (the period of the Quant GANs table, Wiese et
 al. 2020), fits every model on the daily log returns, samples paths as long as the
-history and prints the stylized-fact table of ``quantgan.evaluate`` (best model per row starred), the wall
-time of each fit and, for the S&P 500 2009-2018, the GARCH(1,1) row of the Quant GANs
-paper next to ours.
+history and prints the stylized-fact table of ``quantgan.evaluate`` (best model per
+row starred), the wall time of each fit and, for the S&P 500 2009-2018, the GARCH(1,1)
+row of the Quant GANs paper next to ours.
 
     python benchmarks/quality.py                          # WGAN budget 300 s, 500 paths
     python benchmarks/quality.py --output quality.html    # also the HTML reports

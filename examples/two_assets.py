@@ -46,6 +46,15 @@ PRICES = {
 }
 
 
+def pair_returns(pair: str) -> pd.DataFrame:
+    """Daily log returns of two ``PRICES`` names ("sp500,wti"), on the days both have."""
+    names = pair.split(",")
+    if len(names) != 2 or names[0] == names[1] or not set(names) <= set(PRICES):
+        raise ValueError(f"--pair must be two different names of {', '.join(PRICES)}, got {pair!r}")
+    prices = pd.concat({name: PRICES[name]() for name in names}, axis=1, join="inner")
+    return qg.log_returns(prices)
+
+
 def main(argv=None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pair", default="sp500,nasdaq", help=f"two of {', '.join(PRICES)}")
@@ -56,13 +65,10 @@ def main(argv=None) -> pd.DataFrame:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    pair = args.pair.split(",")
-    if len(pair) != 2 or pair[0] == pair[1] or not set(pair) <= set(PRICES):
-        parser.error(
-            f"--pair must be two different names of {', '.join(PRICES)}, got {args.pair!r}"
-        )
-    prices = pd.concat({name: PRICES[name]() for name in pair}, axis=1, join="inner")
-    returns = qg.log_returns(prices)
+    try:
+        returns = pair_returns(args.pair)
+    except ValueError as exc:
+        parser.error(str(exc))
     budget = {"time_budget": args.time_budget}
     if args.max_steps is not None:
         budget = {"time_budget": None, "max_steps": args.max_steps}
