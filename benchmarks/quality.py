@@ -53,23 +53,11 @@ PERIODS = {
 }
 
 
-def load_wti() -> pd.Series:
-    """Daily WTI crude oil spot prices (FRED DCOILWTICO, bundled with ``arch``), 1999-2018.
-
-    A commodity next to the two stock indices: twice their volatility and its own
-    shocks. Days without a price (holidays) are dropped, so a return may span them.
-    """
-    from arch.data import wti
-
-    prices = wti.load()["DCOILWTICO"].dropna().loc["1999-01-01":"2018-12-31"]
-    return prices.rename("WTI")
-
-
 #: --series -> (name, loader) of the bundled daily prices (the same dates).
 SERIES = {
     "sp500": ("S&P 500", qg.load_sp500),
     "nasdaq": ("NASDAQ Composite", qg.load_nasdaq),
-    "wti": ("WTI crude oil", load_wti),
+    "wti": ("WTI crude oil", qg.load_wti),
 }
 #: Quant GANs (Wiese et al. 2020), Table 1, GARCH(1,1) column: S&P 500 May 2009 - Dec 2018.
 QUANT_GANS_GARCH = {

@@ -31,18 +31,11 @@ def vol_comovement(frame: pd.DataFrame) -> float:
     return float(vol.corr().iloc[0, 1])
 
 
-def wti() -> pd.Series:
-    """Daily WTI spot prices over the bundled indices' years (days without a price dropped)."""
-    from arch.data import wti as data
-
-    return data.load()["DCOILWTICO"].dropna().loc["1999-01-01":"2018-12-31"]
-
-
 #: --pair names -> daily prices (a Series each).
 PRICES = {
     "sp500": lambda: qg.load_sp500()["Adj Close"],
     "nasdaq": lambda: qg.load_nasdaq()["Adj Close"],
-    "wti": wti,
+    "wti": lambda: qg.load_wti()["Close"],
 }
 
 

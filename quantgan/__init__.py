@@ -14,7 +14,7 @@ The heavy names (torch, scikit-learn, arch) are imported on first use, so that
 
 from importlib import import_module
 
-from quantgan.data import download, load_nasdaq, load_sp500, log_returns, read_csv
+from quantgan.data import download, load_nasdaq, load_sp500, load_wti, log_returns, read_csv
 
 __version__ = "0.1.0.dev0"
 
@@ -47,6 +47,7 @@ __all__ = [
     "evaluate",
     "load_nasdaq",
     "load_sp500",
+    "load_wti",
     "log_returns",
     "ohlcv_from_returns",
     "read_csv",

@@ -17,7 +17,7 @@ import pandas as pd
 from quantgan._io import atomic_path
 from quantgan._stack import _external_stacklevel
 
-__all__ = ["download", "load_sp500", "log_returns", "read_csv"]
+__all__ = ["download", "load_nasdaq", "load_sp500", "load_wti", "log_returns", "read_csv"]
 
 #: Canonical OHLCV column names, keyed by their lower-case, separator-free spelling.
 _CANONICAL = {
@@ -91,6 +91,30 @@ def load_nasdaq() -> pd.DataFrame:
     from arch.data import nasdaq
 
     return _arch_bars(nasdaq)
+
+
+def load_wti() -> pd.DataFrame:
+    """Daily WTI crude oil spot prices, 1999-01-04 to 2018-12-28, bundled with ``arch``.
+
+    FRED's series DCOILWTICO (dollars per barrel, Cushing, Oklahoma): a commodity
+    next to the two stock indices, with about twice their volatility and its own
+    shocks (its returns correlate about 0.19 with the S&P 500's). Only a closing
+    price is published, so the frame has one column, ``Close``. Days without a
+    price (197, mostly holidays) are dropped, so a return may span them; the dates
+    are not those of :func:`load_sp500` (align with ``pd.concat(..., join="inner")``).
+
+    Examples
+    --------
+    >>> prices = load_wti()
+    >>> prices.shape, list(prices.columns)
+    ((5020, 1), ['Close'])
+    """
+    from arch.data import wti
+
+    prices = wti.load()["DCOILWTICO"].dropna().loc["1999-01-01":"2018-12-31"]
+    frame = prices.astype(float).to_frame("Close")
+    frame.index = pd.DatetimeIndex(frame.index, name="Date")
+    return frame
 
 
 def _validate_dates(index: pd.DatetimeIndex, source: str) -> None:

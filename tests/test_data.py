@@ -118,6 +118,20 @@ def test_download_without_yfinance_says_how_to_install(monkeypatch, tmp_path):
         data.download("SPY", cache_dir=tmp_path)
 
 
+def test_load_wti_is_the_bundled_oil_spot_price_without_missing_days():
+    wti = qg.load_wti()
+    assert list(wti.columns) == ["Close"] and wti.index.name == "Date"
+    assert wti.index[0] == pd.Timestamp("1999-01-04")
+    assert wti.index[-1] == pd.Timestamp("2018-12-28")
+    assert wti.index.is_monotonic_increasing and not wti.index.has_duplicates
+    assert len(wti) == 5020 and wti["Close"].notna().all() and (wti["Close"] > 0).all()
+    # Aligned on the days both have, oil and stocks hardly co-move.
+    prices = {"sp500": qg.load_sp500()["Adj Close"], "wti": wti["Close"]}
+    returns = qg.log_returns(pd.concat(prices, axis=1, join="inner"))
+    assert returns.notna().all().all()
+    assert 0.1 < returns.corr().iloc[0, 1] < 0.3
+
+
 def test_load_nasdaq_is_a_second_bundled_series_on_the_same_dates():
     nasdaq, sp500 = qg.load_nasdaq(), qg.load_sp500()
     assert list(nasdaq.columns) == ["Open", "High", "Low", "Close", "Adj Close", "Volume"]
