@@ -43,10 +43,12 @@ from quantgan.nn.tcn import TCNCritic, TCNGenerator, TCNWindowGenerator
 from quantgan.preprocessing import (
     GARCH_ALPHA,
     GARCH_PERSISTENCE,
+    SHARED_VOLATILITY,
     GaussianizingScaler,
     garch_asymmetry,
     garch_volatility_start,
     log_volatility_weights,
+    shared_volatility_share,
     sliding_windows,
 )
 from quantgan.training import (
@@ -429,8 +431,10 @@ class WGANAugmenter(BaseAugmenter):
         innovations next to the i.i.d. noise (:class:`quantgan.nn.TCNGenerator`,
         ``slow_input``): a latent volatility state, so volatility clustering persists
         past the receptive field without a drift that follows it. With several
-        assets, each gets its own channels besides the shared ones. With ``memory``, the critic
-        sees the whole training window rather than ``receptive_field`` steps.
+        assets, each gets its own channels besides the shared ones; how much of each
+        asset's log-volatility starts on the shared ones is fitted to the history's
+        volatility co-movement (``shared_volatility_start_``). With ``memory``, the
+        critic sees the whole training window rather than ``receptive_field`` steps.
     memory_init : {"acf-moments", "moments", "fixed"}, default "acf-moments"
         "tcn" with ``memory`` only: where the log-volatility factor's weights start,
         kept in ``log_volatility_start_``. "acf-moments": fitted to the sample ACFs
@@ -613,6 +617,13 @@ class WGANAugmenter(BaseAugmenter):
     garch_start_ : ndarray of shape (n_assets, 2) or (n_assets, 3) or None
         With ``garch``: the GARCH volatility's alpha and persistence per asset (and
         gamma, with ``garch="gjr"``).
+    shared_volatility_start_ : float or None
+        Several assets with ``memory``: the share of each asset's log-volatility
+        variance that started on the slow channels all assets share (the rest on its
+        own), picked so that simulated paths of the start match the history's
+        log-volatility correlations
+        (:func:`quantgan.preprocessing.shared_volatility_share`; 0.5 with
+        ``memory_init="fixed"``). None for one asset.
     drift_ : ndarray of shape (n_assets,)
         Constant added to every generated return (``match_mean``); zeros otherwise.
     scale_ : ndarray of shape (n_assets,)
@@ -1106,9 +1117,11 @@ class WGANAugmenter(BaseAugmenter):
     ) -> np.ndarray | None:
         """Set a TCN's volatility start (``memory_init``, ``garch``); the factor's weights.
 
-        Also sets ``garch_start_`` (None without ``garch``).
+        Also sets ``garch_start_`` (None without ``garch``) and
+        ``shared_volatility_start_`` (None without ``asset_memory``).
         """
         self.garch_start_ = None
+        self.shared_volatility_start_ = None
         tcn = getattr(generator, "tcn", None)
         if tcn is None:
             return None
@@ -1144,8 +1157,24 @@ class WGANAugmenter(BaseAugmenter):
             )
         if not tcn.memory:
             return None
+        shared = SHARED_VOLATILITY  # memory_init="fixed": the constructor's even split
+        if weights is not None and tcn.asset_memory:
+            # The shared channels' share fitted to the pair's volatility co-movement
+            # (docs/model.md, "Sixteenth session").
+            garch = self.garch_start_
+            shared = shared_volatility_share(
+                model_space,
+                tcn.memory,
+                weights,
+                alpha=None if garch is None else garch[:, 0],
+                gamma=None if garch is None or garch.shape[1] < 3 else garch[:, 2],
+                persistence=GARCH_PERSISTENCE if garch is None else float(garch[0, 1]),
+                seed=seed,
+            )
+        if tcn.asset_memory:
+            self.shared_volatility_start_ = shared
         if weights is not None:
-            tcn.set_log_volatility(weights)
+            tcn.set_log_volatility(weights, shared=shared)
         tcn.log_vol.weight.requires_grad_(self._train_memory())
         return tcn.log_volatility().double().numpy()
 
@@ -1460,6 +1489,11 @@ class WGANAugmenter(BaseAugmenter):
             "garch_start_": (
                 None if self.garch_start_ is None else np.asarray(self.garch_start_).tolist()
             ),
+            "shared_volatility_start_": (
+                None
+                if self.shared_volatility_start_ is None
+                else float(self.shared_volatility_start_)
+            ),
             "acf_filter_": (
                 None
                 if getattr(self, "acf_filter_", None) is None
@@ -1542,6 +1576,8 @@ class WGANAugmenter(BaseAugmenter):
         self.log_volatility_start_ = None if start is None else np.asarray(start, dtype=float)
         garch_start = fitted.get("garch_start_")
         self.garch_start_ = None if garch_start is None else np.asarray(garch_start, dtype=float)
+        # Absent from older files (their shared channels started at an even split).
+        self.shared_volatility_start_ = fitted.get("shared_volatility_start_")
         acf_filter = fitted.get("acf_filter_")  # absent before version 7: no filter
         self.acf_filter_ = (
             None

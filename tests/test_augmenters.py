@@ -1003,6 +1003,39 @@ def test_garch_volatility_starts_at_the_joint_fit_and_round_trips(tmp_path):
         qg.WGANAugmenter(generator="conv", garch=True, max_steps=1).fit(x)
 
 
+def test_shared_volatility_start_is_fitted_for_several_assets_and_round_trips(tmp_path):
+    from quantgan.preprocessing import SHARED_VOLATILITY, shared_volatility_share
+
+    rng = np.random.default_rng(6)
+    x = pd.DataFrame(rng.standard_t(5, (900, 2)) * 0.01, columns=["a", "b"])
+    memory = (5.0, 50.0)
+    two = tiny_tcn(memory=memory, max_steps=2, memory_init="acf-moments").fit(x)
+    tcn = two.generator_.tcn
+    # The fit's share is the function's on the same start (weights, GARCH alpha, seed).
+    expected = shared_volatility_share(
+        two.scaler_.transform(x.to_numpy()),
+        memory,
+        two.log_volatility_start_,
+        alpha=two.garch_start_[:, 0],
+        seed=0,
+    )
+    assert two.shared_volatility_start_ == expected
+    assert tcn.asset_memory and 0 <= expected <= 1
+    # Weights held in training: the shared channels carry that share of each start.
+    held = tiny_tcn(memory=memory, max_steps=2, memory_init="acf-moments", train_memory=False)
+    held.fit(x)
+    share, start = held.shared_volatility_start_, held.log_volatility_start_
+    weight = 10.0 * held.generator_.tcn.log_vol.weight.detach().double()[..., 0].numpy()
+    np.testing.assert_allclose(weight[:, :2] ** 2, share * start**2, atol=1e-6)
+    np.testing.assert_allclose(weight[0, 2:4] ** 2, (1 - share) * start[0] ** 2, atol=1e-6)
+    loaded = qg.WGANAugmenter.load(two.save(tmp_path / "two.safetensors"))
+    assert loaded.shared_volatility_start_ == two.shared_volatility_start_
+    # "fixed": the even split; one asset: no shared channels.
+    fixed = tiny_tcn(memory=memory, max_steps=1, memory_init="fixed").fit(x)
+    assert fixed.shared_volatility_start_ == SHARED_VOLATILITY
+    assert tiny_tcn(memory=memory, max_steps=1).fit(x["a"]).shared_volatility_start_ is None
+
+
 def test_gjr_volatility_moves_the_joint_fits_weight_to_down_days(tmp_path):
     from quantgan.preprocessing import (
         garch_asymmetry,

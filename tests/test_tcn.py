@@ -250,6 +250,33 @@ def test_set_log_volatility_round_trips_and_keeps_unit_output_std():
         TCNGenerator(2, 1, 8, receptive_field=9).set_log_volatility(torch.zeros(1, 0))
 
 
+def test_set_log_volatility_puts_the_given_share_on_the_shared_channels():
+    kw = dict(receptive_field=9, memory=(16.0, 64.0, 256.0), asset_memory=True)
+    w = torch.tensor([[0.2, 0.0, 0.4], [0.1, 0.3, 0.2]])
+    torch.manual_seed(0)
+    g = TCNGenerator(2, 2, 8, **kw)
+    for share in (0.0, 0.3, 0.9, 1.0):
+        g.set_log_volatility(w, shared=share)
+        torch.testing.assert_close(g.log_volatility(), w)  # each asset's factor unchanged
+        weight = 10.0 * g.log_vol.weight[..., 0]
+        torch.testing.assert_close(weight[:, :3].pow(2), share * w.pow(2))
+        torch.testing.assert_close(weight[0, 3:6].pow(2), (1 - share) * w[0].pow(2))
+        torch.testing.assert_close(weight[1, 6:].pow(2), (1 - share) * w[1].pow(2))
+        assert (weight[0, 6:] == 0).all() and (weight[1, 3:6] == 0).all()
+    # Equal weights: the two factors correlate exactly as much as the share.
+    same = torch.tensor([[0.3, 0.2, 0.4]] * 2)
+    g.set_log_volatility(same, shared=0.7)
+    a, b = g.log_vol.weight.detach()[:, :, 0].double()
+    assert abs(float(a @ b / (a.norm() * b.norm())) - 0.7) < 1e-6
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match=r"shared must be in \[0, 1\]"):
+            g.set_log_volatility(w, shared=bad)
+    # Without asset channels the share has nothing to split.
+    plain = TCNGenerator(2, 2, 8, receptive_field=9, memory=(16.0, 64.0, 256.0))
+    plain.set_log_volatility(w, shared=0.9)
+    torch.testing.assert_close(10.0 * plain.log_vol.weight[..., 0], w)
+
+
 def test_tcn_body_sees_slow_innovations_not_levels():
     rf = 9
     noise = torch.randn(1, 3, 300 + rf - 1)

@@ -48,7 +48,12 @@ import torch
 from torch import nn
 
 from quantgan.nn.lipschitz import LIPSCHITZ_METHODS, spectral_norm
-from quantgan.preprocessing import GARCH_ALPHA, GARCH_CLIP, GARCH_PERSISTENCE
+from quantgan.preprocessing import (
+    GARCH_ALPHA,
+    GARCH_CLIP,
+    GARCH_PERSISTENCE,
+    SHARED_VOLATILITY,
+)
 
 _SLOPE = 0.2
 #: Gain on the log-volatility weights of a TCN with memory (see TCNGenerator).
@@ -200,7 +205,7 @@ class TCNGenerator(nn.Module):
         assets (a market volatility) plus one set per asset (its own volatility), so
         ``len(memory) * (1 + n_assets)`` slow channels. Each asset's log-volatility
         starts with half its variance from the shared set and half from its own
-        (log-volatility correlation 0.5 between assets) and training moves the mix.
+        (:meth:`set_log_volatility` moves the split) and training moves the mix.
         Without it every asset's volatility is driven by the same slow channels.
         Measured on S&P 500 + NASDAQ after 5 minutes (docs/model.md): 20-day
         volatility co-movement 0.94 with shared channels only, 0.74 and 0.91 in
@@ -324,15 +329,17 @@ class TCNGenerator(nn.Module):
         self._calibrate()
 
     @torch.no_grad()
-    def set_log_volatility(self, weights) -> None:
+    def set_log_volatility(self, weights, shared: float = SHARED_VOLATILITY) -> None:
         """Start the log-volatility factor at given weights, then recalibrate the output.
 
         ``weights`` is ``(n_assets, len(memory))``: the standard deviation that each
         time constant adds to an asset's log-volatility (e.g. the moment estimate of
-        :func:`quantgan.preprocessing.log_volatility_weights`). With ``asset_memory``
-        each asset's weights are split evenly between the shared and its own
-        channels (log-volatility correlation 0.5 between assets, as at the default
-        start). The output layer is then rescaled to unit output std again.
+        :func:`quantgan.preprocessing.log_volatility_weights`). With ``asset_memory``,
+        the share ``shared`` (in [0, 1]) of each asset's log-volatility variance goes on
+        the shared channels and the rest on its own (default 0.5, the even split of the
+        constructor's start; :func:`quantgan.preprocessing.shared_volatility_share`
+        fits it to the data); without ``asset_memory`` it is ignored. The output layer
+        is then rescaled to unit output std again.
         """
         if not self.memory:
             raise ValueError("set_log_volatility needs a generator with memory")
@@ -342,23 +349,26 @@ class TCNGenerator(nn.Module):
             raise ValueError(
                 f"weights must be finite with shape ({self.n_assets}, {k}), got {tuple(w.shape)}"
             )
-        self._put_log_volatility(w)
+        if not 0 <= shared <= 1:  # also rejects NaN
+            raise ValueError(f"shared must be in [0, 1], got {shared!r}")
+        self._put_log_volatility(w, float(shared))
         self._calibrate()
 
     @torch.no_grad()
-    def _put_log_volatility(self, w: torch.Tensor) -> None:
+    def _put_log_volatility(self, w: torch.Tensor, shared: float = SHARED_VOLATILITY) -> None:
         """Write ``(n_assets, len(memory))`` log-volatility stds into the factor's weights.
 
-        With ``asset_memory``, half the log-variance goes on the shared channels and
-        half on the asset's own; none on the other assets' own channels.
+        With ``asset_memory``, the share ``shared`` of the log-variance goes on the
+        shared channels and the rest on the asset's own; none on the other assets' own
+        channels.
         """
         k = len(self.memory)
         w = w.double() / _LOG_VOL_GAIN  # in double, cast once on assignment
         self.log_vol.weight.zero_()
         if self.asset_memory:
             for a in range(self.n_assets):
-                self.log_vol.weight[a, :k, 0] = w[a] / math.sqrt(2)
-                self.log_vol.weight[a, k * (1 + a) : k * (2 + a), 0] = w[a] / math.sqrt(2)
+                self.log_vol.weight[a, :k, 0] = w[a] * math.sqrt(shared)
+                self.log_vol.weight[a, k * (1 + a) : k * (2 + a), 0] = w[a] * math.sqrt(1 - shared)
         else:
             self.log_vol.weight[:, :, 0] = w
 
