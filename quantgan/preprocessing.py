@@ -696,7 +696,8 @@ def shared_volatility_share(
     windows=_SHARED_WINDOWS,
     n_paths: int = 64,
     seed: int = 0,
-) -> float:
+    return_table: bool = False,
+):
     r"""Share of the assets' log-volatility factors on common slow channels, fitted.
 
     Model (the TCN's with several assets, ``asset_memory`` and ``garch``, Gaussian in
@@ -741,12 +742,20 @@ def shared_volatility_share(
         Rolling windows (steps, >= 2) of the log-variance correlations matched.
     n_paths : int, default 64
     seed : int, default 0
+    return_table : bool, default False
+        Also return what the pick compared (``benchmarks/pair_volatility.py
+        --start`` prints it).
 
     Returns
     -------
-    float
+    share : float
         The share ``s``; ``SHARED_VOLATILITY`` (0.5) when the stretches are too short
         for any window.
+    table : dict or None
+        Only with ``return_table``: ``"windows"`` (those used), ``"data"`` (the
+        data's log-variance correlations, ``(n_pairs, n_windows)``, pairs in the order
+        ``(0, 1), (0, 2), ..., (1, 2), ...``) and ``"simulated"`` (the paths' mean
+        correlations, one such array per share); None when no window fits.
     """
     from scipy.signal import lfilter
 
@@ -769,7 +778,7 @@ def shared_volatility_share(
     gamma = np.zeros(n_assets) if gamma is None else np.broadcast_to(gamma, (n_assets,))
     windows = [int(w) for w in windows if 4 * w <= length]
     if not windows or len(taus) == 0:
-        return SHARED_VOLATILITY
+        return (SHARED_VOLATILITY, None) if return_table else SHARED_VOLATILITY
     target = _volatility_comovement(x, windows)
 
     rng = np.random.default_rng(seed)
@@ -801,10 +810,14 @@ def shared_volatility_share(
     common = np.einsum("ak,kpt->pta", weights, shared)
     mine = np.stack([np.einsum("k,kpt->pt", weights[a], own[a]) for a in range(n_assets)], -1)
     best = (np.inf, SHARED_VOLATILITY)
+    simulated = {}
     for s in shares:
         factor = np.sqrt(s) * common + np.sqrt(1 - s) * mine
         paths = np.exp(vol + factor) * np.moveaxis(eps, 1, -1)
-        gap = float(np.mean((_volatility_comovement(paths, windows) - target) ** 2))
+        simulated[s] = _volatility_comovement(paths, windows)
+        gap = float(np.mean((simulated[s] - target) ** 2))
         if gap < best[0]:
             best = (gap, s)
+    if return_table:
+        return best[1], {"windows": windows, "data": target, "simulated": simulated}
     return best[1]

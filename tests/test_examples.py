@@ -513,3 +513,18 @@ def test_pair_volatility_smoke(capsys):
     assert 0.45 < frame.at["log 20-day vol corr", "history"] < 0.55
     out = capsys.readouterr().out
     assert "factor correlation" in out and "GARCH alpha" in out
+    assert "shared share at the start: 0.85" in out  # fit's pick on this pair, seed 0
+
+
+def test_pair_volatility_start_table_rises_with_the_share_and_marks_fits_pick(capsys):
+    module = load("pair_volatility", BENCHMARKS)
+    frame = module.main(["--pair", "sp500,wti", "--start"])
+    assert frame.index[0] == "history" and len(frame) == 22  # the data, 21 shares
+    simulated = frame.iloc[1:].to_numpy()
+    # More shared channels, more co-movement, at every window.
+    assert (np.diff(simulated, axis=0) > 0).all()
+    (pick,) = [name for name in frame.index if "pick" in name]
+    assert pick == "share 0.85 (pick)"  # what fit starts at (seed 0)
+    # The pick is the share whose simulated correlations sit nearest the data's.
+    gaps = ((frame.iloc[1:] - frame.loc["history"]) ** 2).mean(axis=1)
+    assert gaps.idxmin() == pick
