@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--max-steps", type=int, default=700)
     parser.add_argument("--n-paths", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--train-memory", choices=("none", "true", "false"), default="none",
+                        help="WGANAugmenter(train_memory=...); none: the default's rule")  # fmt: skip
     parser.add_argument("--start", action="store_true",
                         help="train nothing: the start's simulated co-movement at each share")  # fmt: skip
     args = parser.parse_args(argv)
@@ -110,8 +112,13 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         print(f"{' + '.join(pair)}, {len(returns)} days; the start, seed {args.seed}")
         print(frame.round(3).to_string())
         return frame
+    train_memory = {"none": None, "true": True, "false": False}[args.train_memory]
     wgan = qg.WGANAugmenter(
-        time_budget=None, max_steps=args.max_steps, random_state=args.seed, verbose=False
+        time_budget=None,
+        max_steps=args.max_steps,
+        random_state=args.seed,
+        verbose=False,
+        train_memory=train_memory,
     ).fit(returns)
     paths = wgan.sample(args.n_paths, random_state=args.seed)
     table = {}
@@ -133,7 +140,10 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
             f"{n} {a:.3f}" for n, a in zip(pair, wgan.garch_start_[:, 0], strict=True)
         )
         print(f"GARCH alpha per asset: {alphas}")
-    print(f"shared share at the start: {wgan.shared_volatility_start_}")
+    print(
+        f"shared share at the start: {wgan.shared_volatility_start_}; factor weights "
+        f"{'trained' if wgan.train_memory_ else 'held'}"
+    )
     return frame
 
 

@@ -452,13 +452,18 @@ class WGANAugmenter(BaseAugmenter):
     train_memory : bool, optional
         "tcn" with ``memory`` only: whether training moves the log-volatility weights
         from their start (False holds them there; the network still learns the
-        rest). Default (None): held for one asset, trained for several. Trained from
-        the acf start, the 256-day weight erodes in minutes (the 254-day critic
-        window hardly sees the long lags; docs/model.md, "Fifth session"); several
-        assets must learn how much volatility they share (held at the even split, S&P
-        500 + NASDAQ lost their volatility co-movement: 0.41 against the real 0.84).
-        A weakly correlated pair keeps only part of it even trained (S&P 500 + WTI
-        crude oil: 0.29-0.30 against 0.57; docs/model.md, "Fifteenth session").
+        rest; ``train_memory_`` says which was done). Default (None): held for one
+        asset; for several, held when the start's simulated volatility co-movement
+        reaches the history's (every pair's log-volatility correlation within 0.1 at
+        ``shared_volatility_start_``), trained when it cannot. Trained from the acf
+        start, the 256-day weight erodes in minutes (the 254-day critic window hardly
+        sees the long lags; docs/model.md, "Fifth session"), and on a weakly
+        correlated pair training may undo the co-movement the start had (S&P 500 +
+        WTI crude oil, 4 seeds: held 0.48-0.57, trained 0.27-0.54, history 0.57).
+        Assets whose factors' time-constant mixes differ cannot co-move enough
+        without training (S&P 500 + NASDAQ: 0.61 held, 0.81-0.84 trained, history
+        0.84; docs/model.md, "Sixteenth session"). With ``memory_init="fixed"``
+        several assets are always trained (their start is not fitted).
     garch : bool or "gjr", optional
         "tcn" only (default True there; False, and not allowed, for "conv"): also
         multiply the output by a GARCH(1,1) volatility driven by the network's own
@@ -617,13 +622,17 @@ class WGANAugmenter(BaseAugmenter):
     garch_start_ : ndarray of shape (n_assets, 2) or (n_assets, 3) or None
         With ``garch``: the GARCH volatility's alpha and persistence per asset (and
         gamma, with ``garch="gjr"``).
+    train_memory_ : bool
+        Whether training moved the TCN's log-volatility weights (``train_memory``
+        resolved for this fit).
     shared_volatility_start_ : float or None
         Several assets with ``memory``: the share of each asset's log-volatility
         variance that started on the slow channels all assets share (the rest on its
         own), picked so that simulated paths of the start match the history's
         log-volatility correlations
         (:func:`quantgan.preprocessing.shared_volatility_share`; 0.5 with
-        ``memory_init="fixed"``). None for one asset.
+        ``memory_init="fixed"``). None for one asset, without ``memory`` and in files
+        saved before the share was fitted (their start was the even split).
     drift_ : ndarray of shape (n_assets,)
         Constant added to every generated return (``match_mean``); zeros otherwise.
     scale_ : ndarray of shape (n_assets,)
@@ -728,10 +737,17 @@ class WGANAugmenter(BaseAugmenter):
             return _GENERATOR_DEFAULTS.get(self.generator, _GENERATOR_DEFAULTS["conv"])[name]
         return value
 
-    def _train_memory(self) -> bool:
-        """``train_memory`` resolved: None trains the weights for several assets only."""
+    #: Largest gap between the data's log-volatility correlations (any pair, 20-120
+    #: days) and those of the simulated start at the fitted shared share, below which
+    #: ``train_memory=None`` holds several assets' factor weights (docs/model.md,
+    #: "Sixteenth session").
+    _SHARED_REACH = 0.1
+
+    def _train_memory(self, start_reaches: bool = False) -> bool:
+        """``train_memory`` resolved. None: held for one asset, and for several when
+        ``start_reaches`` (the start's co-movement matches the history's); else trained."""
         if self.train_memory is None:
-            return self.n_assets_ > 1
+            return self.n_assets_ > 1 and not start_reaches
         return bool(self.train_memory)
 
     def _window_for(self, length: int) -> int:
@@ -1122,6 +1138,7 @@ class WGANAugmenter(BaseAugmenter):
         """
         self.garch_start_ = None
         self.shared_volatility_start_ = None
+        self.train_memory_ = False  # no log-volatility weights to train
         tcn = getattr(generator, "tcn", None)
         if tcn is None:
             return None
@@ -1158,11 +1175,12 @@ class WGANAugmenter(BaseAugmenter):
         if not tcn.memory:
             return None
         shared = SHARED_VOLATILITY  # memory_init="fixed": the constructor's even split
+        reaches = False
         if weights is not None and tcn.asset_memory:
-            # The shared channels' share fitted to the pair's volatility co-movement
+            # The shared channels' share fitted to the assets' volatility co-movement
             # (docs/model.md, "Sixteenth session").
             garch = self.garch_start_
-            shared = shared_volatility_share(
+            shared, table = shared_volatility_share(
                 model_space,
                 tcn.memory,
                 weights,
@@ -1170,12 +1188,17 @@ class WGANAugmenter(BaseAugmenter):
                 gamma=None if garch is None or garch.shape[1] < 3 else garch[:, 2],
                 persistence=GARCH_PERSISTENCE if garch is None else float(garch[0, 1]),
                 seed=seed,
+                return_table=True,
             )
+            if table is not None:
+                gap = np.abs(table["simulated"][shared] - table["data"]).max()
+                reaches = bool(gap <= self._SHARED_REACH)
         if tcn.asset_memory:
             self.shared_volatility_start_ = shared
         if weights is not None:
             tcn.set_log_volatility(weights, shared=shared)
-        tcn.log_vol.weight.requires_grad_(self._train_memory())
+        self.train_memory_ = self._train_memory(reaches)
+        tcn.log_vol.weight.requires_grad_(self.train_memory_)
         return tcn.log_volatility().double().numpy()
 
     def _split_validation(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1452,7 +1475,7 @@ class WGANAugmenter(BaseAugmenter):
         # rebuilds the network these weights belong to.
         params.update({k: self._param(k) for k in _GENERATOR_DEFAULTS["conv"]})
         params["memory"] = [float(t) for t in params["memory"]]
-        params["train_memory"] = self._train_memory()
+        params["train_memory"] = bool(self.train_memory_)
         params = {k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in params.items()}
         index = self.train_index_
         fitted = {
@@ -1551,6 +1574,7 @@ class WGANAugmenter(BaseAugmenter):
         # Before version 7 there was no linear filter.
         params.setdefault("match_acf", False)
         self = cls(**params)
+        self.train_memory_ = bool(params["train_memory"])
         self.window_ = fitted["window_"]
         self.n_assets_ = self.n_features_in_ = fitted["n_assets_"]
         self.n_timesteps_ = fitted["n_timesteps_"]

@@ -990,21 +990,21 @@ def test_garch_volatility_starts_at_the_joint_fit_and_round_trips(tmp_path):
         tiny_tcn(garch="yes").fit(x)
     with pytest.raises(ValueError, match="match_std must be True, False or None"):
         tiny_tcn(match_std=1).fit(x)
-    # None: held for one asset, trained for several (both default to garch=True).
-    assert (
-        not tiny_tcn(memory=memory, max_steps=1)
-        .fit(x["a"])
-        .generator_.tcn.log_vol.weight.requires_grad
-    )
-    two = tiny_tcn(memory=memory, max_steps=1).fit(x)
-    assert two.generator_.tcn.log_vol.weight.requires_grad
-    assert qg.WGANAugmenter.load(two.save(tmp_path / "two.safetensors")).train_memory is True
+    # None: held for one asset (both default to garch=True); several: see
+    # test_train_memory_none_holds_several_assets_when_the_start_reaches_their_comovement.
+    one = tiny_tcn(memory=memory, max_steps=1).fit(x["a"])
+    assert not one.train_memory_ and not one.generator_.tcn.log_vol.weight.requires_grad
     with pytest.raises(ValueError, match="garch applies to generator='tcn'"):
         qg.WGANAugmenter(generator="conv", garch=True, max_steps=1).fit(x)
 
 
 def test_shared_volatility_start_is_fitted_for_several_assets_and_round_trips(tmp_path):
-    from quantgan.preprocessing import SHARED_VOLATILITY, shared_volatility_share
+    from quantgan.preprocessing import (
+        SHARED_VOLATILITY,
+        garch_volatility_start,
+        log_volatility_weights,
+        shared_volatility_share,
+    )
 
     rng = np.random.default_rng(6)
     x = pd.DataFrame(rng.standard_t(5, (900, 2)) * 0.01, columns=["a", "b"])
@@ -1012,15 +1012,15 @@ def test_shared_volatility_start_is_fitted_for_several_assets_and_round_trips(tm
     two = tiny_tcn(memory=memory, max_steps=2, memory_init="acf-moments").fit(x)
     tcn = two.generator_.tcn
     # The fit's share is the function's on the same start (weights, GARCH alpha, seed).
-    expected = shared_volatility_share(
-        two.scaler_.transform(x.to_numpy()),
+    model_space = two.scaler_.transform(x.to_numpy())
+    weights, alpha = garch_volatility_start(
+        model_space,
         memory,
-        two.log_volatility_start_,
-        alpha=two.garch_start_[:, 0],
+        weights=log_volatility_weights(model_space, memory, method="acf"),
         seed=0,
     )
-    assert two.shared_volatility_start_ == expected
-    assert tcn.asset_memory and 0 <= expected <= 1
+    expected = shared_volatility_share(model_space, memory, weights, alpha=alpha, seed=0)
+    assert tcn.asset_memory and two.shared_volatility_start_ == expected
     # Weights held in training: the shared channels carry that share of each start.
     held = tiny_tcn(memory=memory, max_steps=2, memory_init="acf-moments", train_memory=False)
     held.fit(x)
@@ -1034,6 +1034,40 @@ def test_shared_volatility_start_is_fitted_for_several_assets_and_round_trips(tm
     fixed = tiny_tcn(memory=memory, max_steps=1, memory_init="fixed").fit(x)
     assert fixed.shared_volatility_start_ == SHARED_VOLATILITY
     assert tiny_tcn(memory=memory, max_steps=1).fit(x["a"]).shared_volatility_start_ is None
+
+
+def test_train_memory_none_holds_several_assets_when_the_start_reaches_their_comovement(
+    tmp_path, monkeypatch
+):
+    from scipy.signal import lfilter
+
+    # Two assets with one common log-volatility (an AR(1), time constant 50 days):
+    # the start, all on the shared channels, reaches their co-movement (0.91-0.94).
+    rng = np.random.default_rng(5)
+    rho = np.exp(-1 / 50)
+    e = rng.standard_normal(1500)
+    e[1:] *= np.sqrt(1 - rho**2)
+    volatility = np.exp(0.6 * lfilter([1.0], [1.0, -rho], e))[:, None]
+    x = pd.DataFrame(volatility * rng.standard_normal((1500, 2)) * 0.01, columns=["a", "b"])
+    memory = (5.0, 50.0)
+    held = tiny_tcn(memory=memory, max_steps=1).fit(x)
+    assert held.shared_volatility_start_ == 1.0
+    assert held.train_memory_ is False
+    assert not held.generator_.tcn.log_vol.weight.requires_grad
+    # A start that cannot reach it (here: a bar no gap can pass) trains the weights.
+    monkeypatch.setattr(qg.WGANAugmenter, "_SHARED_REACH", -1.0)
+    trained = tiny_tcn(memory=memory, max_steps=1).fit(x)
+    assert trained.train_memory_ is True and trained.generator_.tcn.log_vol.weight.requires_grad
+    assert trained.shared_volatility_start_ == held.shared_volatility_start_
+    # Saved resolved, so a loaded model says what its fit did.
+    for aug, name in ((held, "held"), (trained, "trained")):
+        loaded = qg.WGANAugmenter.load(aug.save(tmp_path / f"{name}.safetensors"))
+        assert (
+            loaded.train_memory is aug.train_memory_ and loaded.train_memory_ is aug.train_memory_
+        )
+    # An explicit value wins over the rule.
+    forced = tiny_tcn(memory=memory, max_steps=1, train_memory=False).fit(x)
+    assert forced.train_memory_ is False
 
 
 def test_gjr_volatility_moves_the_joint_fits_weight_to_down_days(tmp_path):

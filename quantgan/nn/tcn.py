@@ -205,7 +205,9 @@ class TCNGenerator(nn.Module):
         assets (a market volatility) plus one set per asset (its own volatility), so
         ``len(memory) * (1 + n_assets)`` slow channels. Each asset's log-volatility
         starts with half its variance from the shared set and half from its own
-        (:meth:`set_log_volatility` moves the split) and training moves the mix.
+        (:meth:`set_log_volatility` moves the split); training may move the mix
+        (:class:`quantgan.WGANAugmenter` fits the split and trains the weights only
+        when that start cannot reach the assets' volatility co-movement).
         Without it every asset's volatility is driven by the same slow channels.
         Measured on S&P 500 + NASDAQ after 5 minutes (docs/model.md): 20-day
         volatility co-movement 0.94 with shared channels only, 0.74 and 0.91 in
