@@ -144,6 +144,17 @@ def parse_params(items: list[str]) -> dict:
     return params
 
 
+def budget_text(seconds: float, params: dict | None) -> str:
+    """What bounds the WGAN's training: ``--wgan-budget`` unless ``--wgan-param`` sets
+    ``time_budget`` (None: no time limit) or ``max_steps``."""
+    params = params or {}
+    seconds = params.get("time_budget", seconds)
+    parts = [] if seconds is None else [f"{seconds:g} s"]
+    if params.get("max_steps") is not None:
+        parts.append(f"{params['max_steps']} generator steps")
+    return " or ".join(parts) or "no time or step limit"
+
+
 def markdown(frame: pd.DataFrame, marks: pd.DataFrame | None = None, fmt: str = "{:.4g}") -> str:
     """A pipe table; cells where ``marks`` is True get a trailing '*'."""
 
@@ -177,7 +188,7 @@ def run_period(
         train, returns = split_at(returns, args.train_until)
         print(f"fitted on {train.size} days to {train.index[-1]:%Y-%m-%d}, scored against "
               f"the {returns.size} days from {returns.index[0]:%Y-%m-%d} (out of sample)")  # fmt: skip
-    print(f"fitting {len(models)} models (WGAN budget {args.wgan_budget:g} s), "
+    print(f"fitting {len(models)} models (WGAN budget {budget_text(args.wgan_budget, args.wgan_params)}), "
           f"sampling {args.n_paths} paths each ...", flush=True)  # fmt: skip
     if args.train_until is not None:
         fit_seconds = {}

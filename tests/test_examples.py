@@ -482,6 +482,16 @@ def test_filter_lags_smoke(capsys):
     assert "automatic AR orders" in capsys.readouterr().out
 
 
+def test_quality_prints_the_wgan_budget_that_applies():
+    quality = load("quality", BENCHMARKS)
+    assert quality.budget_text(300.0, {}) == "300 s"
+    assert quality.budget_text(300.0, {"time_budget": 60}) == "60 s"
+    steps = {"time_budget": None, "max_steps": 700}
+    assert quality.budget_text(300.0, steps) == "700 generator steps"
+    assert quality.budget_text(300.0, {"max_steps": 700}) == "300 s or 700 generator steps"
+    assert quality.budget_text(300.0, {"time_budget": None}) == "no time or step limit"
+
+
 def test_quality_wti_series_is_the_bundled_spot_price():
     import quantgan as qg
 
