@@ -1475,7 +1475,6 @@ class WGANAugmenter(BaseAugmenter):
         # rebuilds the network these weights belong to.
         params.update({k: self._param(k) for k in _GENERATOR_DEFAULTS["conv"]})
         params["memory"] = [float(t) for t in params["memory"]]
-        params["train_memory"] = bool(self.train_memory_)
         params = {k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in params.items()}
         index = self.train_index_
         fitted = {
@@ -1512,6 +1511,9 @@ class WGANAugmenter(BaseAugmenter):
             "garch_start_": (
                 None if self.garch_start_ is None else np.asarray(self.garch_start_).tolist()
             ),
+            # What this fit did; params keep the user's value (None: the rule), so a
+            # loaded model refitted on other data decides again.
+            "train_memory_": bool(self.train_memory_),
             "shared_volatility_start_": (
                 None
                 if self.shared_volatility_start_ is None
@@ -1574,7 +1576,8 @@ class WGANAugmenter(BaseAugmenter):
         # Before version 7 there was no linear filter.
         params.setdefault("match_acf", False)
         self = cls(**params)
-        self.train_memory_ = bool(params["train_memory"])
+        # Files before this key stored train_memory resolved, as a bool.
+        self.train_memory_ = bool(fitted.get("train_memory_", params["train_memory"]))
         self.window_ = fitted["window_"]
         self.n_assets_ = self.n_features_in_ = fitted["n_assets_"]
         self.n_timesteps_ = fitted["n_timesteps_"]

@@ -870,7 +870,7 @@ def test_several_assets_get_own_volatility_channels_and_old_files_load(tmp_path,
         meta, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
     fitted = json.loads(meta["fitted"])
     del fitted["asset_memory"], fitted["slow_input"], fitted["n_validation_"]
-    del fitted["log_volatility_start_"]
+    del fitted["log_volatility_start_"], fitted["train_memory_"], fitted["shared_volatility_start_"]
     params = json.loads(meta["params"])
     del params["memory_init"], params["train_memory"]
     meta = {**meta, "params": json.dumps(params), "fitted": json.dumps(fitted)}
@@ -880,6 +880,7 @@ def test_several_assets_get_own_volatility_channels_and_old_files_load(tmp_path,
     assert not tcn.asset_memory and tcn.slow_input == "state" and reloaded.n_validation_ == 0
     assert reloaded.log_volatility_start_ is None
     assert reloaded.train_memory is True  # files before version 5 trained the weights
+    assert reloaded.train_memory_ is True and reloaded.shared_volatility_start_ is None
     pd.testing.assert_frame_equal(old.sample(2, 80), reloaded.sample(2, 80))
 
 
@@ -1059,12 +1060,10 @@ def test_train_memory_none_holds_several_assets_when_the_start_reaches_their_com
     trained = tiny_tcn(memory=memory, max_steps=1).fit(x)
     assert trained.train_memory_ is True and trained.generator_.tcn.log_vol.weight.requires_grad
     assert trained.shared_volatility_start_ == held.shared_volatility_start_
-    # Saved resolved, so a loaded model says what its fit did.
+    # Saved: what the fit did, and the user's None (a refit decides again).
     for aug, name in ((held, "held"), (trained, "trained")):
         loaded = qg.WGANAugmenter.load(aug.save(tmp_path / f"{name}.safetensors"))
-        assert (
-            loaded.train_memory is aug.train_memory_ and loaded.train_memory_ is aug.train_memory_
-        )
+        assert loaded.train_memory is None and loaded.train_memory_ is aug.train_memory_
     # An explicit value wins over the rule.
     forced = tiny_tcn(memory=memory, max_steps=1, train_memory=False).fit(x)
     assert forced.train_memory_ is False
