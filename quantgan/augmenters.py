@@ -45,6 +45,7 @@ from quantgan.preprocessing import (
     GARCH_PERSISTENCE,
     SHARED_VOLATILITY,
     GaussianizingScaler,
+    common_garch_alpha,
     garch_asymmetry,
     garch_volatility_start,
     log_volatility_weights,
@@ -443,8 +444,11 @@ class WGANAugmenter(BaseAugmenter):
         ``method="acf"``). "moments": fitted to the autocovariances of their log
         squares (``method="log"``; the default of the fourth and fifth sessions).
         "fixed": a log-volatility standard deviation of 0.5 spread evenly over the
-        time constants, whatever the data. With ``garch``, the factor's scale is then
-        fitted together with the GARCH volatility (see ``garch``). Training moves
+        time constants, whatever the data. Several assets (shared channels): the
+        assets' weights are fitted together, each pair's cross-ACFs next to each
+        asset's ACFs (``joint=True``), so that their profiles can co-move. With
+        ``garch``, the factor's scale is then fitted together with the GARCH
+        volatility (see ``garch``). Training moves
         these weights little in minutes, so the start decides much of the volatility
         clustering: on the S&P 500 after 5 minutes (3 seeds, docs/model.md), the ACF
         |r| score was 0.020-0.039 with "moments" and 0.051-0.074 with "fixed"
@@ -460,9 +464,12 @@ class WGANAugmenter(BaseAugmenter):
         sees the long lags; docs/model.md, "Fifth session"), and on a weakly
         correlated pair training may undo the co-movement the start had (S&P 500 +
         WTI crude oil, 4 seeds: held 0.48-0.57, trained 0.27-0.54, history 0.57).
-        Assets whose factors' time-constant mixes differ cannot co-move enough
-        without training (S&P 500 + NASDAQ: 0.61 held, 0.81-0.84 trained, history
-        0.84; docs/model.md, "Sixteenth session"). With ``memory_init="fixed"``
+        When the assets' own GARCH alphas keep the start from reaching it, one
+        alpha for all is tried (:func:`quantgan.preprocessing.common_garch_alpha`)
+        and kept if it reaches: the S&P 500 + NASDAQ (own alphas 0.075 and 0) are
+        held at 0.03, co-moving 0.80-0.82 against the history's 0.84, with the
+        NASDAQ's ACF |r| score 0.037-0.040 where training reached 0.052-0.054
+        (docs/model.md, "Seventeenth session"). With ``memory_init="fixed"``
         several assets are always trained (their start is not fitted).
     garch : bool or "gjr", optional
         "tcn" only (default True there; False, and not allowed, for "conv"): also
@@ -473,7 +480,8 @@ class WGANAugmenter(BaseAugmenter):
         500's kurtosis. Its ``alpha`` (and the factor's scale) start at a
         simulated-moment fit to the ACFs of ``|r|`` and ``r^2``, the ``r^2`` gap weighted
         4 times (:func:`quantgan.preprocessing.garch_volatility_start`, persistence
-        ``alpha + beta = 0.99``; with ``memory_init="fixed"``, alpha 0.05), kept in
+        ``alpha + beta = 0.99``; with ``memory_init="fixed"``, alpha 0.05; several
+        assets may share one alpha, see ``train_memory``), kept in
         ``garch_start_`` (``(n_assets, 2)``: alpha, persistence) and held during
         training (docs/model.md, "Sixth session"). ``"gjr"`` (opt-in): a
         GJR-GARCH(1,1) volatility instead (Glosten, Jagannathan and Runkle 1993), in
@@ -1145,54 +1153,59 @@ class WGANAugmenter(BaseAugmenter):
         weights = None
         if tcn.memory and self.memory_init != "fixed":
             method = "acf" if self.memory_init == "acf-moments" else "log"
-            weights = log_volatility_weights(model_space, tcn.memory, method=method)
+            # Several assets with shared channels: fitted together, so that their
+            # profiles can co-move (docs/model.md, "Seventeenth session").
+            weights = log_volatility_weights(
+                model_space, tcn.memory, method=method, joint=tcn.asset_memory
+            )
+        unscaled, arch, gaps = weights, None, None
+        down = np.zeros(self.n_assets_)  # share of the ARCH effect on down days only
         if tcn.garch:
-            persistence = GARCH_PERSISTENCE
             # "gjr": the symmetric fit's ARCH weight, its share on down days only
             # moved there (a fit that simulated the asymmetry picked a smaller weight
             # and gave less leverage for the same loss on r^2; docs/model.md,
             # "Eleventh session").
-            share = np.zeros(self.n_assets_)
             if tcn.garch_asymmetric:
-                share = np.ones(self.n_assets_)  # memory_init="fixed": all on down days
+                down = np.ones(self.n_assets_)  # memory_init="fixed": all on down days
                 if self.memory_init != "fixed":
-                    share = garch_asymmetry(model_space)
+                    down = garch_asymmetry(model_space)
             arch = np.full(self.n_assets_, GARCH_ALPHA)  # memory_init="fixed"
             if self.memory_init != "fixed":
-                weights, arch = garch_volatility_start(
+                weights, arch, gaps = garch_volatility_start(
                     model_space,
                     tcn.memory,
                     weights=weights if tcn.memory else np.zeros((self.n_assets_, 0)),
-                    persistence=persistence,
+                    persistence=GARCH_PERSISTENCE,
                     seed=seed,
+                    return_gaps=True,
                 )
-            alpha, gamma = arch * (1 - share), 2 * arch * share
+        shared = SHARED_VOLATILITY  # memory_init="fixed": the constructor's even split
+        reaches = False
+        if tcn.memory and weights is not None and tcn.asset_memory:
+            # The shared channels' share fitted to the assets' volatility co-movement
+            # (docs/model.md, "Sixteenth session").
+            shared, reaches = self._shared_start(model_space, tcn, weights, arch, down, seed)
+            if not reaches and gaps is not None:
+                # One ARCH weight for all assets, if that lets the start reach the
+                # co-movement (docs/model.md, "Seventeenth session").
+                scale, alpha = common_garch_alpha(gaps)
+                if not np.all(arch == alpha):
+                    common = np.full(self.n_assets_, alpha)
+                    weights_c = scale[:, None] * unscaled
+                    shared_c, reaches = self._shared_start(
+                        model_space, tcn, weights_c, common, down, seed
+                    )
+                    if reaches:
+                        weights, arch, shared = weights_c, common, shared_c
+        if tcn.garch:
+            alpha, gamma = arch * (1 - down), 2 * arch * down
             gammas = [gamma] if tcn.garch_asymmetric else []
-            tcn.set_garch(alpha, persistence, *gammas)
+            tcn.set_garch(alpha, GARCH_PERSISTENCE, *gammas)
             self.garch_start_ = np.column_stack(
-                [alpha, np.full(self.n_assets_, persistence), *gammas]
+                [alpha, np.full(self.n_assets_, GARCH_PERSISTENCE), *gammas]
             )
         if not tcn.memory:
             return None
-        shared = SHARED_VOLATILITY  # memory_init="fixed": the constructor's even split
-        reaches = False
-        if weights is not None and tcn.asset_memory:
-            # The shared channels' share fitted to the assets' volatility co-movement
-            # (docs/model.md, "Sixteenth session").
-            garch = self.garch_start_
-            shared, table = shared_volatility_share(
-                model_space,
-                tcn.memory,
-                weights,
-                alpha=None if garch is None else garch[:, 0],
-                gamma=None if garch is None or garch.shape[1] < 3 else garch[:, 2],
-                persistence=GARCH_PERSISTENCE if garch is None else float(garch[0, 1]),
-                seed=seed,
-                return_table=True,
-            )
-            if table is not None:
-                gap = np.abs(table["simulated"][shared] - table["data"]).max()
-                reaches = bool(gap <= self._SHARED_REACH)
         if tcn.asset_memory:
             self.shared_volatility_start_ = shared
         if weights is not None:
@@ -1200,6 +1213,30 @@ class WGANAugmenter(BaseAugmenter):
         self.train_memory_ = self._train_memory(reaches)
         tcn.log_vol.weight.requires_grad_(self.train_memory_)
         return tcn.log_volatility().double().numpy()
+
+    def _shared_start(self, x, tcn, weights, arch, down, seed) -> tuple[float, bool]:
+        """The shared channels' share for a start (``arch``: each asset's GARCH ARCH
+        weight, None without GARCH; ``down``: its share on down days), and whether the
+        start's simulated co-movement reaches the history's (every pair and window
+        within ``_SHARED_REACH``)."""
+        alpha = gamma = None
+        if arch is not None:
+            alpha = arch * (1 - down)
+            gamma = 2 * arch * down if tcn.garch_asymmetric else None
+        shared, table = shared_volatility_share(
+            x,
+            tcn.memory,
+            weights,
+            alpha=alpha,
+            gamma=gamma,
+            persistence=GARCH_PERSISTENCE,
+            seed=seed,
+            return_table=True,
+        )
+        if table is None:
+            return shared, False
+        gap = np.abs(table["simulated"][shared] - table["data"]).max()
+        return shared, bool(gap <= self._SHARED_REACH)
 
     def _split_validation(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(training part, reference of the validation score): the end of ``values``

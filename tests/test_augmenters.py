@@ -901,7 +901,9 @@ def test_log_volatility_starts_at_the_moment_estimate_of_the_training_data(tmp_p
     )
     memory = (5.0, 50.0)
     aug = tiny_tcn(memory=memory, max_steps=1, memory_init="moments", garch=False).fit(x)
-    expected = log_volatility_weights(aug.scaler_.transform(x.to_numpy()), memory)
+    # Two assets: fitted jointly (shared channels).
+    model_space = aug.scaler_.transform(x.to_numpy())
+    expected = log_volatility_weights(model_space, memory, joint=True)
     np.testing.assert_allclose(aug.log_volatility_start_, expected, rtol=1e-5, atol=1e-6)
     assert np.linalg.norm(expected[0]) > 0.3 > np.linalg.norm(expected[1])
     # One generator step barely moves the start.
@@ -912,7 +914,7 @@ def test_log_volatility_starts_at_the_moment_estimate_of_the_training_data(tmp_p
     acf_fit = tiny_tcn(memory=memory, max_steps=1, garch=False).fit(x)  # default acf start
     np.testing.assert_allclose(
         acf_fit.log_volatility_start_,
-        log_volatility_weights(aug.scaler_.transform(x.to_numpy()), memory, method="acf"),
+        log_volatility_weights(model_space, memory, method="acf", joint=True),
         rtol=1e-5,
         atol=1e-6,
     )
@@ -955,9 +957,17 @@ def test_train_memory_false_holds_the_log_volatility_weights_at_their_start(tmp_
         tiny_tcn(train_memory="yes").fit(x)
 
 
-def test_garch_volatility_starts_at_the_joint_fit_and_round_trips(tmp_path):
+def _default_start(model_space, memory, seed=0):
+    """The default TCN's factor weights and GARCH alpha before the shared share: the
+    ACF fit (several assets: fitted jointly) scaled by the GARCH grid's pick."""
     from quantgan.preprocessing import garch_volatility_start, log_volatility_weights
 
+    joint = model_space.shape[1] > 1
+    weights = log_volatility_weights(model_space, memory, method="acf", joint=joint)
+    return garch_volatility_start(model_space, memory, weights=weights, seed=seed)
+
+
+def test_garch_volatility_starts_at_the_joint_fit_and_round_trips(tmp_path):
     rng = np.random.default_rng(5)
     x = pd.DataFrame(rng.standard_t(5, (900, 2)) * 0.01, columns=["a", "b"])
     memory = (5.0, 50.0)
@@ -965,12 +975,7 @@ def test_garch_volatility_starts_at_the_joint_fit_and_round_trips(tmp_path):
     tcn = aug.generator_.tcn
     assert tcn.garch and tcn.noise_channels == 3 + 3 * 2 + 2  # fast, slow, burn-in
     model_space = aug.scaler_.transform(x.to_numpy())
-    weights, alpha = garch_volatility_start(
-        model_space,
-        memory,
-        weights=log_volatility_weights(model_space, memory, method="acf"),
-        seed=0,
-    )
+    weights, alpha = _default_start(model_space, memory)
     np.testing.assert_allclose(aug.log_volatility_start_, weights, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(aug.garch_start_, np.column_stack([alpha, [0.99, 0.99]]))
     # Held during training (buffers), saved with the weights.
@@ -1000,12 +1005,7 @@ def test_garch_volatility_starts_at_the_joint_fit_and_round_trips(tmp_path):
 
 
 def test_shared_volatility_start_is_fitted_for_several_assets_and_round_trips(tmp_path):
-    from quantgan.preprocessing import (
-        SHARED_VOLATILITY,
-        garch_volatility_start,
-        log_volatility_weights,
-        shared_volatility_share,
-    )
+    from quantgan.preprocessing import SHARED_VOLATILITY, shared_volatility_share
 
     rng = np.random.default_rng(6)
     x = pd.DataFrame(rng.standard_t(5, (900, 2)) * 0.01, columns=["a", "b"])
@@ -1014,12 +1014,7 @@ def test_shared_volatility_start_is_fitted_for_several_assets_and_round_trips(tm
     tcn = two.generator_.tcn
     # The fit's share is the function's on the same start (weights, GARCH alpha, seed).
     model_space = two.scaler_.transform(x.to_numpy())
-    weights, alpha = garch_volatility_start(
-        model_space,
-        memory,
-        weights=log_volatility_weights(model_space, memory, method="acf"),
-        seed=0,
-    )
+    weights, alpha = _default_start(model_space, memory)
     expected = shared_volatility_share(model_space, memory, weights, alpha=alpha, seed=0)
     assert tcn.asset_memory and two.shared_volatility_start_ == expected
     # Weights held in training: the shared channels carry that share of each start.
@@ -1067,6 +1062,49 @@ def test_train_memory_none_holds_several_assets_when_the_start_reaches_their_com
     # An explicit value wins over the rule.
     forced = tiny_tcn(memory=memory, max_steps=1, train_memory=False).fit(x)
     assert forced.train_memory_ is False
+
+
+def test_a_common_garch_alpha_is_tried_when_the_start_misses_the_comovement(monkeypatch):
+    from quantgan.preprocessing import garch_volatility_start, log_volatility_weights
+
+    # A GARCH(1,1) series next to i.i.d. noise: their own ARCH weights differ.
+    rng = np.random.default_rng(7)
+    z = rng.standard_normal((900, 2))
+    var = np.ones(900)
+    for t in range(1, 900):
+        var[t] = 0.02 + 0.1 * z[t - 1, 0] ** 2 * var[t - 1] + 0.88 * var[t - 1]
+    x = pd.DataFrame(np.column_stack([np.sqrt(var) * z[:, 0], z[:, 1]]) * 0.01, columns=["a", "b"])
+    memory = (5.0, 50.0)
+    own = tiny_tcn(memory=memory, max_steps=1).fit(x)
+    model_space = own.scaler_.transform(x.to_numpy())
+    unscaled = log_volatility_weights(model_space, memory, method="acf", joint=True)
+    _, alpha, gaps = garch_volatility_start(model_space, memory, weights=unscaled, return_gaps=True)
+    scale, common = qg.preprocessing.common_garch_alpha(gaps)
+    assert not np.all(alpha == common)  # the own picks differ from the common one
+    tried = []
+
+    def shared_start(self, x, tcn, weights, arch, down, seed, reach):
+        tried.append(np.array(arch))
+        return 0.7, len(tried) == reach  # the given attempt reaches
+
+    # The own picks miss, the common alpha reaches: the fit holds the common start.
+    monkeypatch.setattr(qg.WGANAugmenter, "_shared_start", lambda *a: shared_start(*a, reach=2))
+    aug = tiny_tcn(memory=memory, max_steps=1).fit(x)
+    np.testing.assert_array_equal(tried[1], [common, common])
+    np.testing.assert_allclose(aug.garch_start_[:, 0], common)
+    np.testing.assert_allclose(
+        aug.log_volatility_start_, scale[:, None] * unscaled, rtol=1e-5, atol=1e-6
+    )
+    assert aug.train_memory_ is False and aug.shared_volatility_start_ == 0.7
+    # Neither reaches: the own picks, trained.
+    tried.clear()
+    monkeypatch.setattr(qg.WGANAugmenter, "_shared_start", lambda *a: shared_start(*a, reach=0))
+    aug = tiny_tcn(memory=memory, max_steps=1).fit(x)
+    assert len(tried) == 2 and aug.train_memory_ is True
+    np.testing.assert_allclose(aug.garch_start_[:, 0], alpha)
+    np.testing.assert_allclose(
+        aug.log_volatility_start_, own.log_volatility_start_, rtol=1e-5, atol=1e-6
+    )
 
 
 def test_gjr_volatility_moves_the_joint_fits_weight_to_down_days(tmp_path):

@@ -538,3 +538,7 @@ def test_pair_volatility_start_table_rises_with_the_share_and_marks_fits_pick(ca
     # The pick is the share whose simulated correlations sit nearest the data's.
     gaps = ((frame.iloc[1:] - frame.loc["history"]) ** 2).mean(axis=1)
     assert gaps.idxmin() == pick
+    # Within 0.1 of the history at every window: each asset's own GARCH alpha, held.
+    assert (frame.loc[pick] - frame.loc["history"]).abs().max() <= 0.1
+    out = capsys.readouterr().out
+    assert "own GARCH alpha" in out and "weights held by default" in out

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import special, stats
 
@@ -204,8 +205,15 @@ def test_garch_volatility_start_finds_garch_bursts_and_none_in_iid_returns():
     scaled, _ = garch_volatility_start(x, taus, weights=w0, n_paths=32)
     ratios = scaled / w0
     assert np.allclose(ratios, ratios[:, :1]) and set(np.round(ratios[:, 0], 6)) <= {0.8, 0.9, 1.0}
-    again = garch_volatility_start(x, taus, weights=w0, n_paths=32)
+    again = garch_volatility_start(x, taus, weights=w0, n_paths=32, return_gaps=True)
     np.testing.assert_array_equal(again[0], scaled)
+    # The grid's objectives: the pick is each asset's minimum.
+    gaps = again[2]
+    assert gaps.shape == (2, 3, 5) and np.isfinite(gaps).all()
+    for j in range(2):
+        ic, ia = np.unravel_index(np.argmin(gaps[j]), gaps[j].shape)
+        np.testing.assert_allclose(scaled[j], (0.8, 0.9, 1.0)[ic] * w0[j])
+        assert again[1][j] == (0.0, 0.03, 0.045, 0.06, 0.075)[ia]
     with pytest.raises(ValueError, match="persistence"):
         garch_volatility_start(x, taus, persistence=1.0)
     with pytest.raises(ValueError, match="alphas"):
@@ -276,6 +284,98 @@ def test_shared_volatility_share_recovers_the_share_of_a_simulated_pair():
         shared_volatility_share(x, taus, w, shares=(0.5, 1.2))
     with pytest.raises(ValueError, match="windows must be"):
         shared_volatility_share(x, taus, w, windows=(1,))
+
+
+def test_expected_sample_cross_acfs_match_simulated_pairs():
+    from quantgan.preprocessing import (
+        _expected_sample_acf,
+        _expected_sample_cross,
+        _mean_sample_acf,
+        _mean_sample_cross,
+    )
+
+    taus, w, n_lags, length = np.array([16.0, 64.0, 256.0]), np.array([0.0, 0.3, 0.5]), 60, 2000
+    c = np.exp(-np.arange(length)[:, None] / taus[None, :]) @ (w * w)
+    own = _expected_sample_acf(w * w, taus, length, n_lags)
+    # One asset with itself (correlation 1) is its own ACF.
+    np.testing.assert_allclose(_expected_sample_cross(c, c, c, 1.0, n_lags), own, rtol=1e-12)
+    for share in (1.0, 0.5, 0.0):
+        x = np.stack([_shared_factor_pair(share, length, seed) for seed in range(100)])
+        for k, f in enumerate((np.abs, np.square)):
+            sim_cross = _mean_sample_cross(f(x[..., 0]), f(x[..., 1]), n_lags)
+            exp_cross = _expected_sample_cross(c, c, share * c, 0.0, n_lags)[k]
+            # Heavy tails bias the sample (cross-)ACFs down by 5-20% (as the own ACFs:
+            # test_expected_sample_acfs_match_simulated_stochastic_volatility); at
+            # most 0.041 here.
+            np.testing.assert_allclose(sim_cross, exp_cross, atol=0.05)
+            # The ratio to the own ACF, which sets the fitted share: within 0.061.
+            if share > 0:
+                ratio = sim_cross.mean() / _mean_sample_acf(f(x[..., 0]), n_lags).mean()
+                assert ratio == pytest.approx(exp_cross.mean() / own[k].mean(), abs=0.08)
+
+
+def _cosine(w):
+    return float(w[0] @ w[1] / (np.linalg.norm(w[0]) * np.linalg.norm(w[1])))
+
+
+@pytest.mark.parametrize("method", ["acf", "log"])
+def test_joint_log_volatility_weights_leave_unrelated_assets_alone(method):
+    taus = (16.0, 64.0, 256.0)
+    x = _shared_factor_pair(0.0, 3000, 0)
+    alone = log_volatility_weights(x, taus, method=method)
+    # The common share goes to zero: nothing ties the two profiles together.
+    np.testing.assert_allclose(
+        log_volatility_weights(x, taus, method=method, joint=True), alone, atol=0.02
+    )
+    # One asset: nothing to fit jointly.
+    np.testing.assert_array_equal(
+        log_volatility_weights(x[:, :1], taus, method=method, joint=True),
+        log_volatility_weights(x[:, :1], taus, method=method),
+    )
+
+
+def test_joint_log_volatility_weights_align_co_moving_assets():
+    # The S&P 500 and the NASDAQ 1999-2018: fitted alone their profiles differ (cosine
+    # 0.67) though their volatilities co-move (20-day log-vol correlation 0.90).
+    prices = pd.concat([qg.load_sp500()["Adj Close"], qg.load_nasdaq()["Adj Close"]], axis=1)
+    r = np.log(prices.dropna()).diff().dropna().to_numpy()
+    x = (r - r.mean(axis=0)) / r.std(axis=0)
+    taus = (16.0, 64.0, 256.0)
+    alone = log_volatility_weights(x, taus, method="acf")
+    joint = log_volatility_weights(x, taus, method="acf", joint=True)
+    assert _cosine(alone) < 0.7 < 0.8 < _cosine(joint), (alone, joint)
+    # Each asset keeps its own fit's size.
+    np.testing.assert_allclose(
+        np.linalg.norm(joint, axis=1), np.linalg.norm(alone, axis=1), rtol=0.1
+    )
+    # Simulated pairs sharing one factor: the joint fit's profiles are at least as aligned.
+    pairs = [_shared_factor_pair(1.0, 3000, seed) for seed in (0, 1, 3)]
+    cos = [
+        [_cosine(log_volatility_weights(p, taus, method="acf", joint=j)) for p in pairs]
+        for j in (False, True)
+    ]
+    assert np.mean(cos[1]) > np.mean(cos[0]), cos
+
+
+def test_common_garch_alpha_picks_the_alpha_cheapest_for_all_assets():
+    from quantgan.preprocessing import common_garch_alpha
+
+    scales, alphas = (0.8, 0.9, 1.0), (0.0, 0.03, 0.06)
+    gaps = np.full((2, 3, 3), 2.0)
+    gaps[0, 0, 2], gaps[0, 2, 1], gaps[0, 1, 0] = 1.0, 1.1, 1.5  # asset 0: best at 0.06
+    gaps[1, 2, 0], gaps[1, 1, 1], gaps[1, 0, 2] = 1.0, 1.05, 1.6  # asset 1: best at 0
+    # Relative costs: alpha 0 -> 1.5 + 1.0, 0.03 -> 1.1 + 1.05, 0.06 -> 1.0 + 1.6.
+    scale, alpha = common_garch_alpha(gaps, scales, alphas)
+    assert alpha == 0.03
+    np.testing.assert_array_equal(scale, [1.0, 0.9])  # each asset's best scale there
+    # Relative, not absolute: an asset with large gaps does not outvote the other.
+    scaled = gaps * np.array([100.0, 1.0])[:, None, None]
+    assert common_garch_alpha(scaled, scales, alphas)[1] == 0.03
+    # Stretches too short to compare: no GARCH, the factor unscaled.
+    scale, alpha = common_garch_alpha(np.full((2, 3, 3), np.nan), scales, alphas)
+    assert alpha == 0.0 and (scale == 1.0).all()
+    with pytest.raises(ValueError, match="gaps must have shape"):
+        common_garch_alpha(gaps[:, :2], scales, alphas)
 
 
 def _gjr_paths(alpha, gamma, persistence, n_steps, n_paths, seed):
