@@ -466,10 +466,10 @@ class WGANAugmenter(BaseAugmenter):
         WTI crude oil, 4 seeds: held 0.48-0.57, trained 0.27-0.54, history 0.57).
         When the assets' own GARCH alphas keep the start from reaching it, one
         alpha for all is tried (:func:`quantgan.preprocessing.common_garch_alpha`)
-        and kept if it reaches: the S&P 500 + NASDAQ (own alphas 0.075 and 0) are
-        held at 0.03, co-moving 0.80-0.82 against the history's 0.84, with the
-        NASDAQ's ACF |r| score 0.037-0.040 where training reached 0.052-0.054
-        (docs/model.md, "Seventeenth session"). With ``memory_init="fixed"``
+        and kept if it reaches (not with ``train_memory=True``): the S&P 500 +
+        NASDAQ (own alphas 0.075 and 0) are held at 0.03, co-moving 0.80-0.82
+        against the history's 0.84, with the NASDAQ's ACF |r| score 0.036-0.040
+        where training reached 0.051-0.054 (docs/model.md, "Seventeenth session"). With ``memory_init="fixed"``
         several assets are always trained (their start is not fitted).
     garch : bool or "gjr", optional
         "tcn" only (default True there; False, and not allowed, for "conv"): also
@@ -1185,9 +1185,10 @@ class WGANAugmenter(BaseAugmenter):
             # The shared channels' share fitted to the assets' volatility co-movement
             # (docs/model.md, "Sixteenth session").
             shared, reaches = self._shared_start(model_space, tcn, weights, arch, down, seed)
-            if not reaches and gaps is not None:
+            if not reaches and gaps is not None and self.train_memory is not True:
                 # One ARCH weight for all assets, if that lets the start reach the
-                # co-movement (docs/model.md, "Seventeenth session").
+                # co-movement so that it can be held (docs/model.md, "Seventeenth
+                # session"); weights trained anyway keep each asset's own.
                 scale, alpha = common_garch_alpha(gaps)
                 if not np.all(arch == alpha):
                     common = np.full(self.n_assets_, alpha)

@@ -1105,6 +1105,15 @@ def test_a_common_garch_alpha_is_tried_when_the_start_misses_the_comovement(monk
     np.testing.assert_allclose(
         aug.log_volatility_start_, own.log_volatility_start_, rtol=1e-5, atol=1e-6
     )
+    # Not tried when the own picks reach, nor when the weights are trained anyway.
+    for reach, kw in ((1, {}), (2, {"train_memory": True})):
+        tried.clear()
+        monkeypatch.setattr(
+            qg.WGANAugmenter, "_shared_start", lambda *a, r=reach: shared_start(*a, reach=r)
+        )
+        aug = tiny_tcn(memory=memory, max_steps=1, **kw).fit(x)
+        assert len(tried) == 1, kw
+        np.testing.assert_allclose(aug.garch_start_[:, 0], alpha)
 
 
 def test_gjr_volatility_moves_the_joint_fits_weight_to_down_days(tmp_path):
