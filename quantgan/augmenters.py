@@ -469,8 +469,9 @@ class WGANAugmenter(BaseAugmenter):
         and kept if it reaches (not with ``train_memory=True``): the S&P 500 +
         NASDAQ (own alphas 0.075 and 0) are held at 0.03, co-moving 0.80-0.82
         against the history's 0.84, with the NASDAQ's ACF |r| score 0.036-0.040
-        where training reached 0.051-0.054 (docs/model.md, "Seventeenth session"). With ``memory_init="fixed"``
-        several assets are always trained (their start is not fitted).
+        where training reached 0.051-0.054 (docs/model.md, "Seventeenth
+        session"). With ``memory_init="fixed"`` several assets are always trained
+        (their start is not fitted).
     garch : bool or "gjr", optional
         "tcn" only (default True there; False, and not allowed, for "conv"): also
         multiply the output by a GARCH(1,1) volatility driven by the network's own
