@@ -61,55 +61,28 @@ def start_table(returns: pd.DataFrame, seed: int) -> pd.DataFrame:
     """The default start's simulated log-variance correlations at each shared share.
 
     Rows: the data, then each share of the grid (the pick marked); columns: the
-    rolling windows. The start is built as ``fit`` builds it for the default TCN on
-    the whole history (standardised returns, the assets' joint ACF fit of the factor,
-    the GARCH grid with persistence 0.99; when that start's pick misses the
-    history's co-movement by more than ``WGANAugmenter._SHARED_REACH``, one common
-    GARCH alpha, kept if it reaches).
+    rolling windows. The start is the one ``fit`` builds for the default TCN on the
+    whole history (``WGANAugmenter._start``, which stops before training): the assets'
+    joint ACF fit of the factor, the GARCH grid with persistence 0.99 and, when that
+    start's pick misses the history's co-movement by more than
+    ``WGANAugmenter._SHARED_REACH``, one common GARCH alpha, kept if it reaches.
     """
-    from quantgan.preprocessing import (
-        GARCH_PERSISTENCE,
-        GaussianizingScaler,
-        common_garch_alpha,
-        garch_volatility_start,
-        log_volatility_weights,
-        shared_volatility_share,
-    )
-
-    values = returns.to_numpy()
-    x = GaussianizingScaler(gaussianize=False).fit(values).transform(values)
-    memory = qg.WGANAugmenter()._param("memory")
-    unscaled = log_volatility_weights(x, memory, method="acf", joint=True)
-    weights, alpha, gaps = garch_volatility_start(
-        x, memory, weights=unscaled, persistence=GARCH_PERSISTENCE, seed=seed, return_gaps=True
-    )
-
-    def share_of(weights, alpha):
-        share, table = shared_volatility_share(
-            x, memory, weights, alpha=alpha, persistence=GARCH_PERSISTENCE, seed=seed,
-            return_table=True,
-        )  # fmt: skip
-        gap = np.abs(table["simulated"][share] - table["data"]).max()
-        return share, table, gap <= qg.WGANAugmenter._SHARED_REACH
-
-    share, table, reaches = share_of(weights, alpha)
+    wgan = qg.WGANAugmenter(random_state=seed)
+    wgan._start(wgan._validate_data(returns))
+    table, share = wgan._shared_start_table, wgan.shared_volatility_start_
+    reaches = np.abs(table["simulated"][share] - table["data"]).max() <= wgan._SHARED_REACH
     which = "each asset's own GARCH alpha"
-    if not reaches:
-        scale, common = common_garch_alpha(gaps)
-        if not np.all(alpha == common):
-            attempt = share_of(scale[:, None] * unscaled, np.full(len(alpha), common))
-            if attempt[2]:
-                weights, alpha = scale[:, None] * unscaled, np.full(len(alpha), common)
-                share, table, reaches = attempt
-                which = "one GARCH alpha for both (their own missed the co-movement)"
+    if wgan._shared_start_common:
+        which = "one GARCH alpha for both (their own missed the co-movement)"
     columns = [f"log {w}-day vol corr" for w in table["windows"]]
     rows = {"history": table["data"][0]}
     for s, corr in table["simulated"].items():
         rows[f"share {s:.2f}{' (pick)' if s == share else ''}"] = corr[0]
+    alpha, weights = wgan.garch_start_[:, 0], wgan.log_volatility_start_
     alphas = ", ".join(f"{n} {a:.3f}" for n, a in zip(returns.columns, alpha, strict=True))
     print(f"start ({which}): GARCH alpha {alphas}; factor weights {np.round(weights, 3).tolist()}")
     print(f"the pick {'reaches' if reaches else 'misses'} the history: weights "
-          f"{'held' if reaches else 'trained'} by default")  # fmt: skip
+          f"{'trained' if wgan.train_memory_ else 'held'} by default")  # fmt: skip
     return pd.DataFrame(rows, index=columns).T
 
 

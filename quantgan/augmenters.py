@@ -86,10 +86,11 @@ _FORMAT = "quantgan.WGANAugmenter"
 #: parameters ``garch`` and ``match_std`` and the fitted ``garch_start_`` and
 #: ``scale_`` (absent: no GARCH volatility, scale 1), version 7 the parameter
 #: ``match_acf`` and the fitted ``acf_filter_`` (absent: no filter), version 8
-#: ``garch="gjr"`` (``garch_start_`` then has a third column, gamma). Files of every
-#: older version load; older releases reject newer files with "upgrade quantgan" (their
-#: constructor would not know the new parameters).
-_FORMAT_VERSION = 8
+#: ``garch="gjr"`` (``garch_start_`` then has a third column, gamma), version 9 the
+#: parameter ``correlation_start`` (absent: False). Files of every older version load;
+#: older releases reject newer files with "upgrade quantgan" (their constructor would
+#: not know the new parameters).
+_FORMAT_VERSION = 9
 _OPTIMIZERS = ("rmsprop", "adam")
 _GENERATORS = ("conv", "tcn")
 _MEMORY_INITS = ("moments", "acf-moments", "fixed")
@@ -391,6 +392,17 @@ class StylizedFactScore:
         )
 
 
+def _nearest_correlation(c: np.ndarray, floor: float = 1e-3) -> np.ndarray:
+    """A correlation matrix near symmetric ``c`` with eigenvalues of at least about
+    ``floor``: eigenvalues clipped, then rescaled to a unit diagonal."""
+    c = (c + c.T) / 2
+    np.fill_diagonal(c, 1.0)
+    values, vectors = np.linalg.eigh(c)
+    c = (vectors * np.maximum(values, floor)) @ vectors.T
+    d = np.sqrt(np.diag(c))
+    return c / np.outer(d, d)
+
+
 class WGANAugmenter(BaseAugmenter):
     """Synthetic return histories from a convolutional WGAN-GP.
 
@@ -472,6 +484,23 @@ class WGANAugmenter(BaseAugmenter):
         where training reached 0.051-0.054 (docs/model.md, "Seventeenth
         session"). With ``memory_init="fixed"`` several assets are always trained
         (their start is not fitted).
+    correlation_start : bool, default False
+        "tcn" with several assets only (opt-in): start the network's output (its
+        unit shocks, before the volatilities) mixed so that the paths have the
+        history's return correlations
+        (:meth:`quantgan.nn.TCNGenerator.set_output_correlation`; how much the
+        volatilities dilute the shocks' correlation is measured on the started
+        generator's paths and corrected for). A freshly built network's
+        correlations are random (about +-0.3), and training builds a large one
+        slowly. A trade, not an upgrade (docs/model.md, "Eighteenth session"):
+        on the S&P 500 + NASDAQ + WTI (700 steps, 3 seeds) every pair's
+        correlation stayed within 0.044 of the history's (without: largest gaps
+        0.21, 0.07 and 0.05; the indices' 0.89 fell to 0.68 on one seed) and the
+        NASDAQ's ACF |r| score improved (0.033-0.041 against 0.043-0.072), but the
+        volatilities mostly co-moved less (the indices' 20-day volatilities
+        0.64-0.74 against 0.72-0.82 without, lower on 2 seeds, history 0.84; five
+        of six pairs with WTI lower, 0.33-0.56 against 0.48-0.56). On two pairs (2
+        seeds each), which keep their correlation anyway, it did not help.
     garch : bool or "gjr", optional
         "tcn" only (default True there; False, and not allowed, for "conv"): also
         multiply the output by a GARCH(1,1) volatility driven by the network's own
@@ -678,6 +707,7 @@ class WGANAugmenter(BaseAugmenter):
         memory: tuple | None = None,
         memory_init: str = "acf-moments",
         train_memory: bool | None = None,
+        correlation_start: bool = False,
         garch: bool | str | None = None,
         latent_dim: int | None = None,
         hidden: int = 32,
@@ -711,6 +741,7 @@ class WGANAugmenter(BaseAugmenter):
         self.memory = memory
         self.memory_init = memory_init
         self.train_memory = train_memory
+        self.correlation_start = correlation_start
         self.garch = garch
         self.latent_dim = latent_dim
         self.hidden = hidden
@@ -799,6 +830,12 @@ class WGANAugmenter(BaseAugmenter):
             )
         if self.train_memory is not None and not isinstance(self.train_memory, (bool, np.bool_)):
             raise ValueError(f"train_memory must be True, False or None, got {self.train_memory!r}")
+        if not isinstance(self.correlation_start, (bool, np.bool_)):
+            raise ValueError(
+                f"correlation_start must be True or False, got {self.correlation_start!r}"
+            )
+        if self.correlation_start and self.generator != "tcn":
+            raise ValueError("correlation_start applies to generator='tcn' only")
         acf = self.match_acf
         off = isinstance(acf, (bool, np.bool_)) and not acf
         if not (acf is None or off) and (
@@ -889,7 +926,11 @@ class WGANAugmenter(BaseAugmenter):
         return int(self.random_state)
 
     # -- fit ---------------------------------------------------------------------------
-    def _fit(self, values: np.ndarray) -> None:
+    def _start(self, values: np.ndarray) -> tuple:
+        """``fit`` up to training: check the parameters, scale ``values`` and build the
+        started models. Returns (generator, critic, the training values, their
+        model-space windows, the held-out slice's reference, seed, device).
+        ``benchmarks/pair_volatility.py --start`` calls it to show the start."""
         self._check_params()
         if self.windowed_ and self.match_acf is not None and self.match_acf is not False:
             raise ValueError(
@@ -922,13 +963,16 @@ class WGANAugmenter(BaseAugmenter):
         # the slow channels' innovations. Older files had shared channels and the
         # AR(1) levels in the body; load() says which.
         self._asset_memory, self._slow_input = True, "innovations"
+        with _torch_threads(self._threads()), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            generator, critic = self._build_models()
+            self.log_volatility_start_ = self._start_log_volatility(generator, model_space, seed)
+            self._start_correlation(generator, model_space)
+        return generator, critic, values, windows, held_out, seed, device
+
+    def _fit(self, values: np.ndarray) -> None:
+        generator, critic, values, windows, held_out, seed, device = self._start(values)
         with _torch_threads(self._threads()):
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
-                generator, critic = self._build_models()
-                self.log_volatility_start_ = self._start_log_volatility(
-                    generator, model_space, seed
-                )
             config = TrainingConfig(
                 lipschitz=self._param("lipschitz"),
                 gp_weight=float(self.gp_weight),
@@ -1148,6 +1192,8 @@ class WGANAugmenter(BaseAugmenter):
         self.garch_start_ = None
         self.shared_volatility_start_ = None
         self.train_memory_ = False  # no log-volatility weights to train
+        # What the shared share's pick compared (benchmarks/pair_volatility.py --start).
+        self._shared_start_table, self._shared_start_common = None, False
         tcn = getattr(generator, "tcn", None)
         if tcn is None:
             return None
@@ -1181,11 +1227,11 @@ class WGANAugmenter(BaseAugmenter):
                     return_gaps=True,
                 )
         shared = SHARED_VOLATILITY  # memory_init="fixed": the constructor's even split
-        reaches = False
+        reaches, table = False, None
         if tcn.memory and weights is not None and tcn.asset_memory:
             # The shared channels' share fitted to the assets' volatility co-movement
             # (docs/model.md, "Sixteenth session").
-            shared, reaches = self._shared_start(model_space, tcn, weights, arch, down, seed)
+            shared, reaches, table = self._shared_start(model_space, tcn, weights, arch, down, seed)
             if not reaches and gaps is not None and self.train_memory is not True:
                 # One ARCH weight for all assets, if that lets the start reach the
                 # co-movement so that it can be held (docs/model.md, "Seventeenth
@@ -1194,11 +1240,13 @@ class WGANAugmenter(BaseAugmenter):
                 if not np.all(arch == alpha):
                     common = np.full(self.n_assets_, alpha)
                     weights_c = scale[:, None] * unscaled
-                    shared_c, reaches = self._shared_start(
+                    shared_c, reaches, table_c = self._shared_start(
                         model_space, tcn, weights_c, common, down, seed
                     )
                     if reaches:
-                        weights, arch, shared = weights_c, common, shared_c
+                        weights, arch, shared, table = weights_c, common, shared_c, table_c
+                        self._shared_start_common = True
+            self._shared_start_table = table
         if tcn.garch:
             alpha, gamma = arch * (1 - down), 2 * arch * down
             gammas = [gamma] if tcn.garch_asymmetric else []
@@ -1216,11 +1264,61 @@ class WGANAugmenter(BaseAugmenter):
         tcn.log_vol.weight.requires_grad_(self.train_memory_)
         return tcn.log_volatility().double().numpy()
 
-    def _shared_start(self, x, tcn, weights, arch, down, seed) -> tuple[float, bool]:
+    #: The correlation start: paths (of ``_CORRELATION_PATH`` steps) on which the
+    #: started generator's correlations are measured, the most corrections, and the
+    #: gap at which they stop.
+    _CORRELATION_PATHS = 64
+    _CORRELATION_PATH = 2048
+    _CORRELATION_ROUNDS = 6
+    _CORRELATION_TOL = 0.005
+
+    def _start_correlation(self, generator, x: np.ndarray) -> None:
+        """Start a TCN's shocks at the correlation that gives the history's return
+        correlations (several assets; nothing for one).
+
+        A freshly built network's outputs correlate at random (about +-0.3), and the
+        volatilities (GARCH, factor) dilute whatever correlation the shocks have, by a
+        factor that no closed form gave (docs/model.md, "Eighteenth session"). So the
+        shocks' correlation (:meth:`TCNGenerator.set_output_correlation`) is corrected
+        by the gap between the history's correlations and the mean per-path
+        correlations of the started generator's paths on fixed noise, in Fisher z
+        (``arctanh``; additive steps in r overshot near 1), until every pair is within
+        ``_CORRELATION_TOL`` or ``_CORRELATION_ROUNDS`` corrections were made.
+        """
+        tcn = getattr(generator, "tcn", None)
+        if tcn is None or self.n_assets_ < 2 or not self.correlation_start:
+            return
+        data = np.corrcoef(x, rowvar=False)
+        if not np.all(np.isfinite(data)):  # a constant asset: nothing to match
+            return
+        noise = torch.randn(
+            self._CORRELATION_PATHS, tcn.noise_channels, tcn.noise_length(self._CORRELATION_PATH)
+        )
+
+        def fisher(c):  # off the diagonal: arctanh, where the response is near linear
+            z = np.arctanh(np.clip(c, -0.999, 0.999))
+            np.fill_diagonal(z, 0.0)
+            return z
+
+        start = _nearest_correlation(data)
+        tcn.set_output_correlation(start)  # measured on other noise
+        for _ in range(self._CORRELATION_ROUNDS):
+            with torch.no_grad():
+                paths = tcn(noise).double().numpy().transpose(2, 0, 1)
+            generated = metrics._mean_corr(paths, "x")
+            if np.abs(generated - data).max() < self._CORRELATION_TOL:
+                break
+            corrected = np.tanh(fisher(start) + fisher(data) - fisher(generated))
+            corrected = _nearest_correlation(corrected)
+            tcn.set_output_correlation(corrected, current=start)  # moved by the gap only
+            start = corrected
+
+    def _shared_start(self, x, tcn, weights, arch, down, seed) -> tuple[float, bool, dict | None]:
         """The shared channels' share for a start (``arch``: each asset's GARCH ARCH
-        weight, None without GARCH; ``down``: its share on down days), and whether the
+        weight, None without GARCH; ``down``: its share on down days), whether the
         start's simulated co-movement reaches the history's (every pair and window
-        within ``_SHARED_REACH``)."""
+        within ``_SHARED_REACH``), and the table the share was picked on
+        (:func:`~quantgan.preprocessing.shared_volatility_share`)."""
         alpha = gamma = None
         if arch is not None:
             alpha = arch * (1 - down)
@@ -1236,9 +1334,9 @@ class WGANAugmenter(BaseAugmenter):
             return_table=True,
         )
         if table is None:
-            return shared, False
+            return shared, False, None
         gap = np.abs(table["simulated"][shared] - table["data"]).max()
-        return shared, bool(gap <= self._SHARED_REACH)
+        return shared, bool(gap <= self._SHARED_REACH), table
 
     def _split_validation(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(training part, reference of the validation score): the end of ``values``

@@ -389,7 +389,7 @@ def test_tcn_save_load_round_trip(fitted_tcn, fitted, tmp_path):
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as f:
-        assert f.metadata()["format_version"] == "8"
+        assert f.metadata()["format_version"] == "9"
     conv_path = fitted[0].save(tmp_path / "conv.safetensors")
     assert qg.WGANAugmenter.load(conv_path).get_params()["generator"] == "conv"
 
@@ -1085,7 +1085,7 @@ def test_a_common_garch_alpha_is_tried_when_the_start_misses_the_comovement(monk
 
     def shared_start(self, x, tcn, weights, arch, down, seed, reach):
         tried.append(np.array(arch))
-        return 0.7, len(tried) == reach  # the given attempt reaches
+        return 0.7, len(tried) == reach, None  # the given attempt reaches
 
     # The own picks miss, the common alpha reaches: the fit holds the common start.
     monkeypatch.setattr(qg.WGANAugmenter, "_shared_start", lambda *a: shared_start(*a, reach=2))
@@ -1114,6 +1114,53 @@ def test_a_common_garch_alpha_is_tried_when_the_start_misses_the_comovement(monk
         aug = tiny_tcn(memory=memory, max_steps=1, **kw).fit(x)
         assert len(tried) == 1, kw
         np.testing.assert_allclose(aug.garch_start_[:, 0], alpha)
+
+
+def test_correlation_start_gives_several_assets_the_historys_return_correlations(tmp_path):
+    from quantgan.metrics import cross_correlation
+
+    rng = np.random.default_rng(8)
+    corr = np.array([[1.0, 0.85, 0.3], [0.85, 1.0, 0.1], [0.3, 0.1, 1.0]])
+    z = rng.standard_t(5, (1500, 3)) @ np.linalg.cholesky(corr).T
+    x = pd.DataFrame(z * 0.01, columns=["a", "b", "c"])
+    history = x.corr().to_numpy()
+    upper = np.triu_indices(3, 1)
+
+    def start_gap(**kw):  # one step of training: the paths keep the start's correlations
+        # (without the filter after training, which a tiny network's serial dependence
+        # lets move them)
+        kw = {"memory": (5.0, 50.0), "max_steps": 1, "match_acf": False, **kw}
+        aug = tiny_tcn(**kw).fit(x)
+        paths = aug.sample(32, 1000, random_state=0)
+        return aug, np.abs(cross_correlation(paths).to_numpy() - history)[upper].max()
+
+    aug, gap = start_gap(correlation_start=True)
+    assert gap < 0.06
+    assert start_gap(correlation_start=True, garch=False, memory=())[1] < 0.06  # no dilution
+    assert start_gap()[1] > 0.3  # the default: the network's own correlations
+    # Saved with the model; one asset and the conv model have nothing to start.
+    assert qg.WGANAugmenter.load(aug.save(tmp_path / "c.safetensors")).correlation_start is True
+    tiny_tcn(correlation_start=True, max_steps=1).fit(x["a"])
+    with pytest.raises(ValueError, match="correlation_start applies to generator='tcn'"):
+        tiny(correlation_start=True, max_steps=1).fit(x)
+    with pytest.raises(ValueError, match="correlation_start must be True or False"):
+        tiny_tcn(correlation_start=None, max_steps=1).fit(x)
+
+
+def test_nearest_correlation_keeps_a_correlation_matrix_and_repairs_others():
+    from quantgan.augmenters import _nearest_correlation
+
+    good = np.array([[1.0, 0.5, 0.2], [0.5, 1.0, 0.3], [0.2, 0.3, 1.0]])
+    np.testing.assert_allclose(_nearest_correlation(good), good, atol=1e-12)
+    for bad in (
+        np.array([[1.0, 1.2], [1.2, 1.0]]),  # |r| > 1
+        np.array([[1.0, 0.9, 0.9], [0.9, 1.0, -0.9], [0.9, -0.9, 1.0]]),  # not PSD
+    ):
+        fixed = _nearest_correlation(bad)
+        np.testing.assert_allclose(np.diag(fixed), 1.0)
+        np.testing.assert_allclose(fixed, fixed.T)
+        assert np.linalg.eigvalsh(fixed).min() > 1e-4
+        assert np.all(np.sign(fixed) == np.sign(bad))
 
 
 def test_gjr_volatility_moves_the_joint_fits_weight_to_down_days(tmp_path):

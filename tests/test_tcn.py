@@ -277,6 +277,52 @@ def test_set_log_volatility_puts_the_given_share_on_the_shared_channels():
     torch.testing.assert_close(10.0 * plain.log_vol.weight[..., 0], w)
 
 
+def _output_corr(g, n=64, length=512):
+    with torch.no_grad():
+        out = g._network(torch.randn(n, g.noise_channels, g.noise_length(length)))[0]
+    return np.corrcoef(out.transpose(0, 1).reshape(g.n_assets, -1).double().numpy())
+
+
+def test_set_output_correlation_gives_the_network_output_that_correlation():
+    target = np.array([[1.0, 0.9, 0.2], [0.9, 1.0, 0.1], [0.2, 0.1, 1.0]])
+    torch.manual_seed(0)
+    g = TCNGenerator(3, 3, 16, receptive_field=9, memory=(16.0, 64.0), asset_memory=True,
+                     garch=True)  # fmt: skip
+    before = _output_corr(g)
+    assert np.abs(before - target).max() > 0.3  # a fresh network: random correlations
+    g.set_output_correlation(target)
+    after = _output_corr(g)
+    assert np.abs(after - target).max() < 0.05, after
+    with torch.no_grad():  # still unit shocks
+        out = g._network(torch.randn(64, g.noise_channels, g.noise_length(256)))[0]
+    assert 0.9 < out.std().item() < 1.1 and abs(out.mean().item()) < 0.1
+    # Independent outputs too.
+    g.set_output_correlation(np.eye(3))
+    independent = _output_corr(g)
+    assert np.abs(independent - np.eye(3)).max() < 0.05
+    # From a known correlation, nothing is measured: the output moves by the change.
+    moved = np.array([[1.0, 0.5, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    g.set_output_correlation(moved, current=np.eye(3))
+    after = _output_corr(g)
+    assert abs(after[0, 1] - 0.5) < 0.05 and np.abs(after[2, :2]).max() < 0.05
+
+
+def test_set_output_correlation_checks_its_argument():
+    g = TCNGenerator(2, 2, 8, receptive_field=9)
+    bad = {
+        "finite with shape": np.eye(3),
+        "finite": np.array([[1.0, np.nan], [np.nan, 1.0]]),
+        "symmetric": np.array([[1.0, 0.5], [0.2, 1.0]]),
+        "symmetric with a unit diagonal": np.array([[2.0, 0.5], [0.5, 1.0]]),
+        "positive definite": np.array([[1.0, 1.0], [1.0, 1.0]]),
+    }
+    for message, corr in bad.items():
+        with pytest.raises(ValueError, match=f"corr must be {message}"):
+            g.set_output_correlation(corr)
+        with pytest.raises(ValueError, match=f"current must be {message}"):
+            g.set_output_correlation(np.eye(2), current=corr)
+
+
 def test_tcn_body_sees_slow_innovations_not_levels():
     rf = 9
     noise = torch.randn(1, 3, 300 + rf - 1)

@@ -375,6 +375,54 @@ class TCNGenerator(nn.Module):
             self.log_vol.weight[:, :, 0] = w
 
     @torch.no_grad()
+    def set_output_correlation(self, corr, current=None, n: int = 64, length: int = 1024) -> None:
+        """Mix the output layer so that the network's output has correlation ``corr``.
+
+        ``corr`` is an ``(n_assets, n_assets)`` correlation matrix (symmetric, unit
+        diagonal, positive definite); so is ``current``, the output's present
+        correlation, if known. The network's output is its unit shocks, before any
+        GARCH volatility or log-volatility factor. Without ``current`` the output is
+        measured on ``n`` fresh noise paths of ``length`` steps and its covariance
+        ``C = L_C L_C^T`` across assets whitened; the output weights ``W`` become
+        ``L_R L_C^{-1} W`` (``L_R`` the Cholesky factor of ``corr``). With
+        ``current``, ``L_C`` is its Cholesky factor and nothing is measured, so a
+        correction of a measured start moves it by exactly the correction. The output
+        layer is then rescaled to unit output std again. A freshly built network's
+        outputs are random mixtures of the same features, with correlations of about
+        +-0.3 whatever the data's; this starts training at the data's instead.
+        """
+        target = self._cholesky(corr, "corr")
+        if current is not None:
+            measured = self._cholesky(current, "current")
+        else:
+            noise = torch.randn(n, self.noise_channels, length + self.receptive_field - 1)
+            out = self._network(noise)[0].double()
+            c = out - out.mean(dim=(0, 2), keepdim=True)
+            cov = torch.einsum("nat,nbt->ab", c, c) / (c.shape[0] * c.shape[2])
+            measured, info = torch.linalg.cholesky_ex(cov)
+            if info:  # outputs linearly dependent: nothing to whiten
+                raise ValueError("the network's outputs are linearly dependent; cannot mix them")
+        mix = target @ torch.linalg.inv(measured)
+        weight = self.output.weight[:, :, 0].double()
+        self.output.weight[:, :, 0] = (mix @ weight).to(self.output.weight.dtype)
+        self._calibrate()
+
+    def _cholesky(self, corr, name: str) -> torch.Tensor:
+        """The Cholesky factor of an ``(n_assets, n_assets)`` correlation matrix."""
+        r = torch.as_tensor(corr, dtype=torch.float64)
+        k = self.n_assets
+        if r.shape != (k, k) or not torch.isfinite(r).all():
+            raise ValueError(f"{name} must be finite with shape ({k}, {k}), got {tuple(r.shape)}")
+        if not torch.allclose(r, r.T) or not torch.allclose(
+            torch.diagonal(r), torch.ones(k, dtype=r.dtype)
+        ):
+            raise ValueError(f"{name} must be symmetric with a unit diagonal")
+        factor, info = torch.linalg.cholesky_ex(r)
+        if info:
+            raise ValueError(f"{name} must be positive definite")
+        return factor
+
+    @torch.no_grad()
     def log_volatility(self) -> torch.Tensor:
         """``(n_assets, len(memory))``: the std each time constant adds to log-volatility.
 
