@@ -1288,7 +1288,7 @@ class WGANAugmenter(BaseAugmenter):
         tcn = getattr(generator, "tcn", None)
         if tcn is None or self.n_assets_ < 2 or not self.correlation_start:
             return
-        data = np.corrcoef(x, rowvar=False)
+        data = np.corrcoef(x.reshape(-1, x.shape[-1]), rowvar=False)  # series or windows
         if not np.all(np.isfinite(data)):  # a constant asset: nothing to match
             return
         noise = torch.randn(

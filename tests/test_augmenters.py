@@ -1116,8 +1116,11 @@ def test_a_common_garch_alpha_is_tried_when_the_start_misses_the_comovement(monk
         np.testing.assert_allclose(aug.garch_start_[:, 0], alpha)
 
 
-def test_correlation_start_gives_several_assets_the_historys_return_correlations(tmp_path):
+def test_correlation_start_gives_several_assets_the_historys_return_correlations(
+    tmp_path, monkeypatch
+):
     from quantgan.metrics import cross_correlation
+    from quantgan.nn import TCNGenerator
 
     rng = np.random.default_rng(8)
     corr = np.array([[1.0, 0.85, 0.3], [0.85, 1.0, 0.1], [0.3, 0.1, 1.0]])
@@ -1140,7 +1143,18 @@ def test_correlation_start_gives_several_assets_the_historys_return_correlations
     assert start_gap()[1] > 0.3  # the default: the network's own correlations
     # Saved with the model; one asset and the conv model have nothing to start.
     assert qg.WGANAugmenter.load(aug.save(tmp_path / "c.safetensors")).correlation_start is True
-    tiny_tcn(correlation_start=True, max_steps=1).fit(x["a"])
+    one = tiny_tcn(correlation_start=True, max_steps=1).fit(x["a"]).sample(2, 50, random_state=0)
+    pd.testing.assert_frame_equal(
+        one, tiny_tcn(max_steps=1).fit(x["a"]).sample(2, 50, random_state=0)
+    )
+    # A 3-D X of windows: the correlations of all their days.
+    windows = np.stack([z[i : i + 40] for i in range(0, 1400, 20)]) * 0.01
+    assert np.isfinite(
+        tiny_tcn(correlation_start=True, max_steps=1, match_acf=False).fit(windows).sample(2, 40)
+    ).all(axis=None)
+    # Off (the default), nothing is mixed.
+    monkeypatch.setattr(TCNGenerator, "set_output_correlation", lambda *a, **k: 1 / 0)
+    tiny_tcn(max_steps=1).fit(x)
     with pytest.raises(ValueError, match="correlation_start applies to generator='tcn'"):
         tiny(correlation_start=True, max_steps=1).fit(x)
     with pytest.raises(ValueError, match="correlation_start must be True or False"):

@@ -310,16 +310,16 @@ def test_set_output_correlation_gives_the_network_output_that_correlation():
 def test_set_output_correlation_checks_its_argument():
     g = TCNGenerator(2, 2, 8, receptive_field=9)
     bad = {
-        "finite with shape": np.eye(3),
-        "finite": np.array([[1.0, np.nan], [np.nan, 1.0]]),
-        "symmetric": np.array([[1.0, 0.5], [0.2, 1.0]]),
-        "symmetric with a unit diagonal": np.array([[2.0, 0.5], [0.5, 1.0]]),
-        "positive definite": np.array([[1.0, 1.0], [1.0, 1.0]]),
+        "have shape": np.eye(3),
+        "be finite": np.array([[1.0, np.nan], [np.nan, 1.0]]),
+        "be symmetric": np.array([[1.0, 0.5], [0.2, 1.0]]),
+        "be symmetric with a unit diagonal": np.array([[2.0, 0.5], [0.5, 1.0]]),
+        "be positive definite": np.array([[1.0, 1.0], [1.0, 1.0]]),
     }
     for message, corr in bad.items():
-        with pytest.raises(ValueError, match=f"corr must be {message}"):
+        with pytest.raises(ValueError, match=f"corr must {message}"):
             g.set_output_correlation(corr)
-        with pytest.raises(ValueError, match=f"current must be {message}"):
+        with pytest.raises(ValueError, match=f"current must {message}"):
             g.set_output_correlation(np.eye(2), current=corr)
 
 

@@ -385,11 +385,14 @@ class TCNGenerator(nn.Module):
         measured on ``n`` fresh noise paths of ``length`` steps and its covariance
         ``C = L_C L_C^T`` across assets whitened; the output weights ``W`` become
         ``L_R L_C^{-1} W`` (``L_R`` the Cholesky factor of ``corr``). With
-        ``current``, ``L_C`` is its Cholesky factor and nothing is measured, so a
-        correction of a measured start moves it by exactly the correction. The output
-        layer is then rescaled to unit output std again. A freshly built network's
-        outputs are random mixtures of the same features, with correlations of about
-        +-0.3 whatever the data's; this starts training at the data's instead.
+        ``current``, ``L_C`` is its Cholesky factor and nothing is measured: the map
+        that takes ``current`` to ``corr`` is applied (exact when the output's
+        correlation is ``current``). The output layer is then rescaled to unit output
+        std again, every asset's alike; like :meth:`set_garch`, that recalibration
+        zeroes the network's biases, so this is a start for a freshly built network,
+        not an edit of a trained one. A freshly built network's outputs are random
+        mixtures of the same features, with correlations of about +-0.3 whatever the
+        data's; this starts training at the data's instead.
         """
         target = self._cholesky(corr, "corr")
         if current is not None:
@@ -411,8 +414,10 @@ class TCNGenerator(nn.Module):
         """The Cholesky factor of an ``(n_assets, n_assets)`` correlation matrix."""
         r = torch.as_tensor(corr, dtype=torch.float64)
         k = self.n_assets
-        if r.shape != (k, k) or not torch.isfinite(r).all():
-            raise ValueError(f"{name} must be finite with shape ({k}, {k}), got {tuple(r.shape)}")
+        if r.shape != (k, k):
+            raise ValueError(f"{name} must have shape ({k}, {k}), got {tuple(r.shape)}")
+        if not torch.isfinite(r).all():
+            raise ValueError(f"{name} must be finite")
         if not torch.allclose(r, r.T) or not torch.allclose(
             torch.diagonal(r), torch.ones(k, dtype=r.dtype)
         ):
