@@ -1310,7 +1310,7 @@ class WGANAugmenter(BaseAugmenter):
                 break
             corrected = np.tanh(fisher(start) + fisher(data) - fisher(generated))
             corrected = _nearest_correlation(corrected)
-            tcn.set_output_correlation(corrected, current=start)  # moved by the gap only
+            tcn.set_output_correlation(corrected, current=start)  # start -> corrected
             start = corrected
 
     def _shared_start(self, x, tcn, weights, arch, down, seed) -> tuple[float, bool, dict | None]:
