@@ -70,7 +70,7 @@ def start_table(returns: pd.DataFrame, seed: int) -> pd.DataFrame:
     wgan = qg.WGANAugmenter(random_state=seed)
     wgan._start(wgan._validate_data(returns))
     table, share = wgan._shared_start_table, wgan.shared_volatility_start_
-    reaches = np.abs(table["simulated"][share] - table["data"]).max() <= wgan._SHARED_REACH
+    reaches = wgan._shared_start_reaches
     which = "each asset's own GARCH alpha"
     if wgan._shared_start_common:
         which = "one GARCH alpha for both (their own missed the co-movement)"

@@ -1192,8 +1192,11 @@ class WGANAugmenter(BaseAugmenter):
         self.garch_start_ = None
         self.shared_volatility_start_ = None
         self.train_memory_ = False  # no log-volatility weights to train
-        # What the shared share's pick compared (benchmarks/pair_volatility.py --start).
+        # What the shared share's pick compared, whether it reached the history's
+        # co-movement, and whether one common GARCH alpha was taken for it
+        # (benchmarks/pair_volatility.py --start).
         self._shared_start_table, self._shared_start_common = None, False
+        self._shared_start_reaches = False
         tcn = getattr(generator, "tcn", None)
         if tcn is None:
             return None
@@ -1246,7 +1249,7 @@ class WGANAugmenter(BaseAugmenter):
                     if reaches:
                         weights, arch, shared, table = weights_c, common, shared_c, table_c
                         self._shared_start_common = True
-            self._shared_start_table = table
+            self._shared_start_table, self._shared_start_reaches = table, reaches
         if tcn.garch:
             alpha, gamma = arch * (1 - down), 2 * arch * down
             gammas = [gamma] if tcn.garch_asymmetric else []
