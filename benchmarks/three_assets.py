@@ -8,13 +8,19 @@ each pair, the history's and the paths' (mean over paths):
 * co-movement: the correlation of the two assets' 20-day rolling volatilities;
 * the correlation of their log 60-day rolling volatilities;
 
-then each asset's ACF scores of |r| and r^2 and what the start was (GARCH alphas, the
+then each asset's ACF scores of |r| and r^2, leverage score and excess kurtosis
+(mean over paths; the history's beside it), and what the start was (GARCH alphas, the
 shared share, factor weights held or trained). ``--correlation-start`` fits with
 ``WGANAugmenter(correlation_start=True)``: the network's output starts mixed to the
 history's return correlations (docs/model.md, "Eighteenth session").
+``--match-correlation true|false`` sets ``match_correlation`` (default: the
+estimator's), which mixes the output to the history's correlations after training
+("Nineteenth session"). ``--assets`` takes any two or more of the bundled series.
 
     python benchmarks/three_assets.py --max-steps 700 --seed 0
     python benchmarks/three_assets.py --max-steps 700 --seed 0 --correlation-start
+    python benchmarks/three_assets.py --seed 0 --match-correlation false
+    python benchmarks/three_assets.py --seed 0 --assets sp500,wti
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 import quantgan as qg
-from quantgan.metrics import acf_score
+from quantgan.metrics import acf_score, leverage_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 from two_assets import PRICES, vol_comovement  # examples/two_assets.py
@@ -66,8 +72,15 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--correlation-start", action="store_true",
                         help="WGANAugmenter(correlation_start=True)")  # fmt: skip
+    parser.add_argument("--match-correlation", choices=("none", "true", "false"), default="none",
+                        help="WGANAugmenter(match_correlation=...); none: the default")  # fmt: skip
+    parser.add_argument("--assets", default=",".join(ASSETS),
+                        help=f"two or more of {', '.join(PRICES)} (default: all three)")  # fmt: skip
     args = parser.parse_args(argv)
-    prices = pd.concat({name: PRICES[name]() for name in ASSETS}, axis=1, join="inner")
+    assets = args.assets.split(",")
+    if len(assets) < 2 or len(set(assets)) < len(assets) or not set(assets) <= set(PRICES):
+        parser.error(f"--assets takes two or more different names of {', '.join(PRICES)}")
+    prices = pd.concat({name: PRICES[name]() for name in assets}, axis=1, join="inner")
     returns = qg.log_returns(prices)
     wgan = qg.WGANAugmenter(
         time_budget=None,
@@ -75,6 +88,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         random_state=args.seed,
         verbose=False,
         correlation_start=args.correlation_start,
+        match_correlation={"none": None, "true": True, "false": False}[args.match_correlation],
     ).fit(returns)
     paths = wgan.sample(args.n_paths, random_state=args.seed)
     table = pair_table(returns, paths)
@@ -84,7 +98,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     print(
         f"{' + '.join(returns.columns)}, {len(returns)} days; WGAN seed {args.seed}, "
         f"{len(wgan.history_)} steps, kept step {wgan.best_step_}, correlation start "
-        f"{'on' if args.correlation_start else 'off'}"
+        f"{'on' if args.correlation_start else 'off'}, match_correlation "
+        f"{'on' if wgan._param('match_correlation') else 'off'}"
     )
     print(
         f"start: GARCH alpha {alphas}; shared share {wgan.shared_volatility_start_}; "
@@ -97,6 +112,11 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
             for a in returns
         }
         print(f"ACF {label} score: {scores}")
+    each = {a: paths.xs(a, axis=1, level="asset") for a in returns}
+    lev = {a: round(leverage_score(returns[a], p), 4) for a, p in each.items()}
+    print(f"leverage score: {lev}")
+    kurt = {a: f"{p.kurt().mean():.2f} (history {returns[a].kurt():.2f})" for a, p in each.items()}
+    print(f"excess kurtosis: {kurt}")
     return table
 
 

@@ -87,10 +87,11 @@ _FORMAT = "quantgan.WGANAugmenter"
 #: ``scale_`` (absent: no GARCH volatility, scale 1), version 7 the parameter
 #: ``match_acf`` and the fitted ``acf_filter_`` (absent: no filter), version 8
 #: ``garch="gjr"`` (``garch_start_`` then has a third column, gamma), version 9 the
-#: parameter ``correlation_start`` (absent: False). Files of every older version load;
+#: parameter ``correlation_start`` (absent: False), version 10 the parameter
+#: ``match_correlation`` and the fitted ``correlation_mix_`` (absent: no mix). Files of every older version load;
 #: older releases reject newer files with "upgrade quantgan" (their constructor would
 #: not know the new parameters).
-_FORMAT_VERSION = 9
+_FORMAT_VERSION = 10
 _OPTIMIZERS = ("rmsprop", "adam")
 _GENERATORS = ("conv", "tcn")
 _MEMORY_INITS = ("moments", "acf-moments", "fixed")
@@ -107,6 +108,7 @@ _GENERATOR_DEFAULTS = {
         "garch": False,
         "match_std": False,
         "match_acf": False,
+        "match_correlation": False,
     },
     "tcn": {
         "latent_dim": 3,
@@ -118,6 +120,7 @@ _GENERATOR_DEFAULTS = {
         "garch": True,
         "match_std": True,
         "match_acf": 5,
+        "match_correlation": False,
     },
 }
 #: Windows generated per forward pass when sampling (bounds memory for huge requests).
@@ -174,7 +177,11 @@ class StylizedFactScore:
     ``match_mean`` will shift the kept generator's output. With ``rescale=True`` they
     are first scaled to the real standard deviation (per asset), so the score judges
     the shape of the law (tails, dependence) and not its level: for a held-out slice
-    (``validation_fraction``), whose volatility level belongs to its own regime.
+    (``validation_fraction``), whose volatility level belongs to its own regime. With
+    ``correlation`` (a correlation matrix; several assets) the whole paths are first
+    mixed to have it, pooled, as ``match_correlation`` will mix the kept generator's
+    output (:func:`_correlation_mix`): the cross term then judges what the mix leaves
+    to the generator, chiefly the co-movement of the volatilities.
 
     Measured on 4 TCN runs of 5 minutes (docs/model.md): the window score kept
     checkpoints with |r| ACF scores of 0.09-0.11 where the run reached 0.03-0.06
@@ -196,8 +203,10 @@ class StylizedFactScore:
         sq_weight: float = 1.0,
         kurtosis_weight: float = 0.0,
         skew_weight: float = 0.0,
+        correlation: np.ndarray | None = None,
     ):
         rng = np.random.default_rng(seed)
+        self.correlation = correlation
         self.sq_weight, self.kurtosis_weight = float(sq_weight), float(kurtosis_weight)
         self.skew_weight = float(skew_weight)
         self.rescale = rescale
@@ -272,6 +281,10 @@ class StylizedFactScore:
         x = self.to_returns(self.long_paths())
         if not np.all(np.isfinite(x)) or np.any(x.std(axis=1) == 0):
             return dict.fromkeys(names, math.inf)
+        if self.correlation is not None and x.shape[2] > 1:
+            mix = _correlation_mix(x.reshape(-1, x.shape[2]), self.correlation)
+            if mix is not None:
+                x = mix["mean"] + (x - mix["mean"]) @ mix["matrix"]
         if self.rescale:
             x = self._rescaled(x, self.ref_long["std"])
         if self.center:
@@ -390,6 +403,33 @@ class StylizedFactScore:
             + collapse
             + self._cross_gap(f["cross"], r["cross"])
         )
+
+
+def _correlation_mix(flat: np.ndarray, target: np.ndarray) -> dict | None:
+    """The linear mix that gives the steps ``flat`` (steps x assets) the pooled
+    correlation matrix ``target``, keeping each asset's mean and variance: ``{"mean",
+    "matrix"}`` with ``x -> mean + (x - mean) @ matrix``. None when an asset is
+    constant or a value is not finite (nothing to match).
+
+    Each asset is standardised, the steps' own correlation matrix ``C`` whitened and
+    ``target`` imposed by symmetric square roots, ``target^{1/2} C^{-1/2}``, so that no
+    asset comes first (a Cholesky factor would leave the first asset as it is and
+    move the others more).
+    """
+    mean, std = flat.mean(axis=0), flat.std(axis=0)
+    if np.any(std <= 0) or not np.all(np.isfinite(target)) or not np.all(np.isfinite(flat)):
+        return None
+    own = np.corrcoef(flat, rowvar=False)
+    mix = _sqrtm(_nearest_correlation(target)) @ _sqrtm(own, inverse=True)
+    # z -> mix @ z on the standardised steps, in the steps' own units per asset.
+    return {"mean": mean, "matrix": mix.T / std[:, None] * std[None, :]}
+
+
+def _sqrtm(c: np.ndarray, inverse: bool = False) -> np.ndarray:
+    """Symmetric square root of a symmetric positive definite ``c`` (or its inverse)."""
+    values, vectors = np.linalg.eigh(c)
+    root = np.sqrt(values)
+    return (vectors * (1 / root if inverse else root)) @ vectors.T
 
 
 def _nearest_correlation(c: np.ndarray, floor: float = 1e-3) -> np.ndarray:
@@ -604,6 +644,15 @@ class WGANAugmenter(BaseAugmenter):
         of returns below GARCH's, volatility clustering unchanged and the leverage
         score up to 0.03 worse (docs/model.md, "Tenth session"). Off for a 3-D ``X``
         of windows (it needs one long history; an explicit number of lags raises).
+    match_correlation : bool, optional
+        Several assets only. Default False for both generators until measured (see
+        docs/model.md, "Nineteenth session"). After training (after the filter,
+        before ``scale_`` and ``drift_``), mix the assets' generated returns
+        linearly so that their pooled correlations are the training returns'
+        (``correlation_mix_``, fitted on about a million generated steps); each
+        asset keeps its mean and variance. The checkpoints are judged on paths
+        mixed the same way. Why: training builds a strong correlation late and lets
+        weak ones drift, so a kept checkpoint's correlations are partly luck.
     validation_every : int, default 50
         Generator steps between validation scores; the best-scoring generator is kept.
         For a TCN on one long series, the 5 best are re-scored at the end of training
@@ -682,6 +731,11 @@ class WGANAugmenter(BaseAugmenter):
         keep the output's mean and std: a path ``x`` becomes
         ``mean + gain * colour(whiten(x - mean))``, applied before ``scale_`` and
         ``drift_``. None without.
+    correlation_mix_ : dict or None
+        With ``match_correlation`` and several assets: ``"mean"`` (n_assets,) and
+        ``"matrix"`` (n_assets, n_assets); a step ``x`` (a row of assets) becomes
+        ``mean + (x - mean) @ matrix``, after ``acf_filter_`` and before ``scale_``
+        and ``drift_``. None without.
     n_validation_ : int
         Steps (windows, for a 3-D ``X``) held out at the end for checkpoint selection
         (``validation_fraction``); 0 when the score used the training history.
@@ -724,6 +778,7 @@ class WGANAugmenter(BaseAugmenter):
         match_mean: bool = True,
         match_std: bool | None = None,
         match_acf: int | bool | None = None,
+        match_correlation: bool | None = None,
         validation_every: int = 50,
         validation_fraction: float | None = None,
         patience: int | None = None,
@@ -758,6 +813,7 @@ class WGANAugmenter(BaseAugmenter):
         self.match_mean = match_mean
         self.match_std = match_std
         self.match_acf = match_acf
+        self.match_correlation = match_correlation
         self.validation_every = validation_every
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -855,6 +911,9 @@ class WGANAugmenter(BaseAugmenter):
             raise ValueError(f"garch must be True, False, 'gjr' or None, got {self.garch!r}")
         if self.match_std is not None and not isinstance(self.match_std, (bool, np.bool_)):
             raise ValueError(f"match_std must be True, False or None, got {self.match_std!r}")
+        mc = self.match_correlation
+        if mc is not None and not isinstance(mc, (bool, np.bool_)):
+            raise ValueError(f"match_correlation must be True, False or None, got {mc!r}")
         if self._param("garch") and self.generator != "tcn":
             raise ValueError(
                 "garch applies to generator='tcn' only (the conv model's windows are "
@@ -986,7 +1045,14 @@ class WGANAugmenter(BaseAugmenter):
                 validation_every=int(self.validation_every),
             )
 
-            score = self._checkpoint_score(generator, held_out, seed, seed, device)
+            # match_correlation mixes the output to the training returns' correlations:
+            # the checkpoints are judged mixed the same way.
+            target = None
+            if self.n_assets_ > 1 and self._param("match_correlation"):
+                target = np.corrcoef(values.reshape(-1, self.n_assets_), rowvar=False)
+            score = self._checkpoint_score(
+                generator, held_out, seed, seed, device, correlation=target
+            )
             final_score = None
             if score.long_paths is not None:
                 # The best checkpoints by the 16-path score, re-scored on more paths
@@ -999,6 +1065,7 @@ class WGANAugmenter(BaseAugmenter):
                     seed + 1,
                     device,
                     n_paths=self._FINAL_PATHS,
+                    correlation=target,
                     sq_weight=self._FINAL_SQ_WEIGHT,
                     kurtosis_weight=self._FINAL_KURTOSIS_WEIGHT,
                     skew_weight=self._FINAL_SKEW_WEIGHT,
@@ -1100,8 +1167,10 @@ class WGANAugmenter(BaseAugmenter):
         ``drift_`` / ``scale_`` (``match_mean`` / ``match_std``) on the filtered steps,
         against the training returns ``values``. The last step of ``fit``; the
         benchmarks call it after swapping in another checkpoint or filter order."""
+        self.correlation_mix_ = None  # the generator's own draws below
         filtered = self._fit_acf_filter(values, seed)
-        self._match_moments(values, seed, generated=filtered)
+        mixed = self._fit_correlation_mix(values, seed, generated=filtered)
+        self._match_moments(values, seed, generated=filtered if mixed is None else mixed)
 
     #: ``match_acf``: the lags whose autocorrelation the whitening removes, the length
     #: of the generated paths it is measured on (a short path's ACF is biased low) and
@@ -1147,6 +1216,35 @@ class WGANAugmenter(BaseAugmenter):
         gain = np.where(after > 0, before / np.where(after > 0, after, 1), 1.0)
         self.acf_filter_["gain"] = gain
         return self.acf_filter_["mean"] + gain * (filtered - self.acf_filter_["mean"])
+
+    def _fit_correlation_mix(
+        self, values: np.ndarray, seed: int, generated: np.ndarray | None = None
+    ) -> np.ndarray | None:
+        """Set ``correlation_mix_`` (``match_correlation``, several assets) from the
+        generator's steps (``generated``: already drawn and filtered, else about a
+        million new) and the training returns ``values``; returns those steps mixed
+        (paths x time x assets), or None without a mix.
+
+        See :func:`_correlation_mix`.
+        """
+        self.correlation_mix_ = None
+        if self.n_assets_ < 2 or not self._param("match_correlation"):
+            return None
+        if generated is None:
+            self.drift_, self.scale_ = np.zeros(self.n_assets_), np.ones(self.n_assets_)
+            length = self.window_ if self.windowed_ else self.n_timesteps_
+            n_paths = max(1, self._MEAN_STEPS // length)
+            generated = self._sample(n_paths, length, np.random.default_rng([seed, 1]))
+        real = np.corrcoef(values.reshape(-1, self.n_assets_), rowvar=False)
+        self.correlation_mix_ = _correlation_mix(generated.reshape(-1, self.n_assets_), real)
+        if self.correlation_mix_ is None:
+            return None
+        return self._apply_correlation_mix(generated)
+
+    def _apply_correlation_mix(self, x: np.ndarray) -> np.ndarray:
+        """``mean + (x - mean) @ matrix`` over the assets (last axis) of ``x``."""
+        f = self.correlation_mix_
+        return f["mean"] + (x - f["mean"]) @ f["matrix"]
 
     def _apply_acf_filter(self, raw: np.ndarray) -> np.ndarray:
         """``mean + gain * colour(whiten(raw - mean))`` per asset along time (axis 1)."""
@@ -1412,6 +1510,7 @@ class WGANAugmenter(BaseAugmenter):
         *,
         n_paths: int | None = None,
         rescale: bool | None = None,
+        correlation: np.ndarray | None = None,
         **weights,
     ) -> StylizedFactScore:
         """The score ``fit`` ranks checkpoints by, against ``reference`` returns.
@@ -1419,7 +1518,8 @@ class WGANAugmenter(BaseAugmenter):
         ``reference``: the series (or, for a 3-D ``X``, the windows) the score
         compares with; ``seed`` subsamples its windows; whole paths (TCN) come from
         ``noise_seed`` (``_long_path_sampler``, ``n_paths``). ``rescale`` defaults to
-        ``fit``'s rule; ``weights`` go to :class:`StylizedFactScore`.
+        ``fit``'s rule; ``correlation`` (the training returns' correlation matrix,
+        with ``match_correlation``) and ``weights`` go to :class:`StylizedFactScore`.
         """
         if rescale is None:
             rescale = self.validation_fraction is not None or bool(self._param("match_std"))
@@ -1431,6 +1531,7 @@ class WGANAugmenter(BaseAugmenter):
             long_paths=self._long_path_sampler(generator, reference, noise_seed, device, n_paths),
             center=bool(self.match_mean),
             rescale=rescale,
+            correlation=correlation,
             **weights,
         )
 
@@ -1532,6 +1633,10 @@ class WGANAugmenter(BaseAugmenter):
                 part = slice(start, start + _FILTER_CHUNK)
                 out[part] = self._apply_acf_filter(out[part])
             out = out[:, burn:]
+        if getattr(self, "correlation_mix_", None) is not None:
+            for start in range(0, n_paths, _FILTER_CHUNK):
+                part = slice(start, start + _FILTER_CHUNK)
+                out[part] = self._apply_correlation_mix(out[part])
         return out * self.scale_ + self.drift_
 
     def _sample_conv(self, n_paths: int, n_timesteps: int, rng: np.random.Generator) -> np.ndarray:
@@ -1664,6 +1769,11 @@ class WGANAugmenter(BaseAugmenter):
                 if getattr(self, "acf_filter_", None) is None
                 else {k: np.asarray(v).tolist() for k, v in self.acf_filter_.items()}
             ),
+            "correlation_mix_": (
+                None
+                if getattr(self, "correlation_mix_", None) is None
+                else {k: np.asarray(v).tolist() for k, v in self.correlation_mix_.items()}
+            ),
         }
         meta = {
             "format": _FORMAT,
@@ -1715,6 +1825,8 @@ class WGANAugmenter(BaseAugmenter):
         params.setdefault("match_std", False)
         # Before version 7 there was no linear filter.
         params.setdefault("match_acf", False)
+        # Before version 10 there was no correlation mix.
+        params.setdefault("match_correlation", False)
         self = cls(**params)
         # Files before this key stored train_memory resolved, as a bool.
         self.train_memory_ = bool(fitted.get("train_memory_", params["train_memory"]))
@@ -1750,6 +1862,10 @@ class WGANAugmenter(BaseAugmenter):
             None
             if acf_filter is None
             else {k: np.asarray(v, dtype=float) for k, v in acf_filter.items()}
+        )
+        mix = fitted.get("correlation_mix_")  # absent before version 10: no mix
+        self.correlation_mix_ = (
+            None if mix is None else {k: np.asarray(v, dtype=float) for k, v in mix.items()}
         )
         if self.generator not in _GENERATORS:
             raise ValueError(f"{str(path)!r} names an unknown generator {self.generator!r}")

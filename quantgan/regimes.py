@@ -964,6 +964,8 @@ class _LatentSearch:
             # match_acf: the same linear filter as sample(), started at the mean level
             # (a window has no past; its first days are filtered only in part).
             returns = self.aug._apply_acf_filter(returns)
+        if getattr(self.aug, "correlation_mix_", None) is not None:
+            returns = self.aug._apply_correlation_mix(returns)  # match_correlation
         return returns * self.aug.scale_ + self.aug.drift_  # (n, window, n_assets)
 
     def window_scores(self, x: np.ndarray) -> np.ndarray:

@@ -389,7 +389,7 @@ def test_tcn_save_load_round_trip(fitted_tcn, fitted, tmp_path):
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as f:
-        assert f.metadata()["format_version"] == "9"
+        assert f.metadata()["format_version"] == "10"
     conv_path = fitted[0].save(tmp_path / "conv.safetensors")
     assert qg.WGANAugmenter.load(conv_path).get_params()["generator"] == "conv"
 
@@ -766,6 +766,21 @@ def test_scores_see_the_correlation_between_assets():
     assert window_score(pair(0.0, (200, 50))) - window_score(pair(0.8, (200, 50))) > 3.0
     # One asset: no cross term.
     assert augmenters.StylizedFactScore._cross(real[None, :, :1]).size == 0
+    # With the history's correlation (match_correlation), the paths are mixed to it
+    # first: independent Gaussians become a Gaussian pair with correlation 0.8, the
+    # law of the real one, so the cross term is about as small as for ``same``.
+    mixed = augmenters.StylizedFactScore(
+        windows,
+        lambda x: x,
+        series=real,
+        long_paths=lambda: independent,
+        correlation=np.corrcoef(real.T),
+    ).long_path_breakdown()
+    plain = augmenters.StylizedFactScore(
+        windows, lambda x: x, series=real, long_paths=lambda: same
+    ).long_path_breakdown()
+    assert mixed["cross"] < plain["cross"] + 0.1
+    assert abs(sum(mixed.values()) - long_score(same)) < 0.3
 
 
 def test_per_generator_defaults_resolve_and_are_saved_resolved(tmp_path):
@@ -1175,6 +1190,63 @@ def test_nearest_correlation_keeps_a_correlation_matrix_and_repairs_others():
         np.testing.assert_allclose(fixed, fixed.T)
         assert np.linalg.eigvalsh(fixed).min() > 1e-4
         assert np.all(np.sign(fixed) == np.sign(bad))
+
+
+def test_match_correlation_gives_the_paths_the_historys_correlations_and_keeps_the_rest(
+    tmp_path,
+):
+    from quantgan.metrics import cross_correlation
+
+    rng = np.random.default_rng(9)
+    corr = np.array([[1.0, 0.85, 0.3], [0.85, 1.0, 0.1], [0.3, 0.1, 1.0]])
+    z = rng.standard_t(5, (1500, 3)) @ np.linalg.cholesky(corr).T
+    x = pd.DataFrame(z * [0.01, 0.02, 0.03], columns=["a", "b", "c"])
+    history = x.corr().to_numpy()
+    upper = np.triu_indices(3, 1)
+    kw = {"memory": (5.0, 50.0), "max_steps": 2}
+    mixed = tiny_tcn(match_correlation=True, **kw).fit(x)
+    plain = tiny_tcn(match_correlation=False, **kw).fit(x)
+    assert plain.correlation_mix_ is None
+    a, b = (m.sample(64, 1000, random_state=0) for m in (mixed, plain))
+    # A barely trained network's correlations are random; the mix sets the history's.
+    assert np.abs(cross_correlation(b).to_numpy() - history)[upper].max() > 0.2
+    assert np.abs(cross_correlation(a).to_numpy() - history)[upper].max() < 0.03
+    # The same generator, filter and moments underneath: each asset keeps its mean
+    # and standard deviation (up to the sampling noise of 64 paths).
+    np.testing.assert_allclose(mixed.scale_, plain.scale_, rtol=1e-6)
+    np.testing.assert_allclose(mixed.drift_, plain.drift_, rtol=1e-6, atol=1e-12)
+    for asset in x:
+        sa, sb = (p.xs(asset, axis=1, level="asset").to_numpy() for p in (a, b))
+        assert abs(sa.std() / sb.std() - 1) < 0.05, asset
+        assert abs(sa.mean() - sb.mean()) < 0.02 * sb.std(), asset
+    # Saved with the model.
+    loaded = qg.WGANAugmenter.load(mixed.save(tmp_path / "m.safetensors"))
+    assert loaded.match_correlation is True
+    pd.testing.assert_frame_equal(
+        loaded.sample(3, 200, random_state=1), mixed.sample(3, 200, random_state=1)
+    )
+    # One asset: nothing to mix. The conv model and 3-D windows (no filter before the
+    # mix: its own draw of the generator) work as well.
+    one = tiny_tcn(match_correlation=True, max_steps=1).fit(x["a"])
+    assert one.correlation_mix_ is None
+    windows = np.stack([z[i : i + 20] for i in range(0, 1480, 10)]) * 0.01
+    conv = tiny(match_correlation=True).fit(windows)
+    generated = conv.sample(256, random_state=0).to_numpy().reshape(20, 256, 3)
+    data = np.corrcoef(windows.reshape(-1, 3), rowvar=False)
+    got = np.corrcoef(generated.reshape(-1, 3), rowvar=False)
+    assert np.abs(got - data)[upper].max() < 0.05
+    with pytest.raises(ValueError, match="match_correlation must be True, False or None"):
+        tiny_tcn(match_correlation="yes", max_steps=1).fit(x)
+
+
+def test_symmetric_square_root_and_its_inverse():
+    from quantgan.augmenters import _sqrtm
+
+    c = np.array([[1.0, 0.6, 0.2], [0.6, 1.0, 0.4], [0.2, 0.4, 1.0]])
+    root, inverse = _sqrtm(c), _sqrtm(c, inverse=True)
+    np.testing.assert_allclose(root, root.T, atol=1e-12)
+    np.testing.assert_allclose(root @ root, c, atol=1e-12)
+    np.testing.assert_allclose(root @ inverse, np.eye(3), atol=1e-12)
 
 
 def test_gjr_volatility_moves_the_joint_fits_weight_to_down_days(tmp_path):

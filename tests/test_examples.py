@@ -558,10 +558,27 @@ def test_pair_volatility_start_tries_one_garch_alpha_for_the_nasdaq_pair(capsys)
 def test_three_assets_start_at_the_historys_correlations_with_correlation_start(capsys):
     # Two steps of training: the paths' return correlations are the start's.
     module = load("three_assets", BENCHMARKS)
-    table = module.main(["--max-steps", "2", "--n-paths", "3", "--correlation-start"])
+    args = ["--max-steps", "2", "--n-paths", "3", "--correlation-start"]
+    table = module.main([*args, "--match-correlation", "false"])  # the start alone
     assert list(table.index) == ["sp500-nasdaq", "sp500-wti", "nasdaq-wti"]
     assert np.isfinite(table.to_numpy()).all()
     gaps = (table["corr paths"] - table["corr history"]).abs()
     assert gaps.max() < 0.05, table  # history 0.887 / 0.192 / 0.139
     out = capsys.readouterr().out
-    assert "correlation start on" in out and "ACF |r| score" in out
+    assert "correlation start on, match_correlation off" in out and "ACF |r| score" in out
+    assert "leverage score" in out and "excess kurtosis" in out
+
+
+def test_three_assets_takes_a_pair_and_match_correlation(capsys):
+    # Two steps of training, the network's own correlations, then the mix.
+    module = load("three_assets", BENCHMARKS)
+    args = ["--max-steps", "2", "--n-paths", "4", "--assets", "sp500,wti"]
+    table = module.main([*args, "--match-correlation", "true"])
+    assert list(table.index) == ["sp500-wti"]
+    assert abs(table["corr paths"].iloc[0] - table["corr history"].iloc[0]) < 0.03, table
+    assert "match_correlation on" in capsys.readouterr().out
+    plain = module.main([*args, "--match-correlation", "false"])
+    assert abs(plain["corr paths"].iloc[0] - plain["corr history"].iloc[0]) > 0.1, plain
+    for bad in ("sp500", "sp500,sp500", "sp500,gold"):
+        with pytest.raises(SystemExit):
+            module.main(["--assets", bad])

@@ -308,6 +308,16 @@ def test_latent_search_windows_get_the_augmenters_scale_and_shift(augmenters):
         wgan.acf_filter_ = None
     np.testing.assert_allclose(filtered, expected, atol=1e-12)
     assert not np.allclose(filtered, plain)
+    # And match_correlation's mix, after the filter (a 1 x 1 "mix" on one asset).
+    mix = {"mean": np.full(n, 0.0002), "matrix": 1.2 * np.eye(n)}
+    try:
+        wgan.correlation_mix_ = mix
+        mixed = search.generate(z)
+        expected = wgan._apply_correlation_mix((plain - drift) / scale) * scale + drift
+    finally:
+        wgan.correlation_mix_ = None
+    np.testing.assert_allclose(mixed, expected, atol=1e-12)
+    assert not np.allclose(mixed, plain)
 
 
 def test_latent_search_with_a_yes_no_condition_rarer_than_a_level(augmenters):
