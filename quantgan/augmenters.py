@@ -88,9 +88,9 @@ _FORMAT = "quantgan.WGANAugmenter"
 #: ``match_acf`` and the fitted ``acf_filter_`` (absent: no filter), version 8
 #: ``garch="gjr"`` (``garch_start_`` then has a third column, gamma), version 9 the
 #: parameter ``correlation_start`` (absent: False), version 10 the parameter
-#: ``match_correlation`` and the fitted ``correlation_mix_`` (absent: no mix). Files of every older version load;
-#: older releases reject newer files with "upgrade quantgan" (their constructor would
-#: not know the new parameters).
+#: ``match_correlation`` and the fitted ``correlation_mix_`` (absent: no mix). Files
+#: of every older version load; older releases reject newer files with "upgrade
+#: quantgan" (their constructor would not know the new parameters).
 _FORMAT_VERSION = 10
 _OPTIMIZERS = ("rmsprop", "adam")
 _GENERATORS = ("conv", "tcn")
@@ -120,7 +120,7 @@ _GENERATOR_DEFAULTS = {
         "garch": True,
         "match_std": True,
         "match_acf": 5,
-        "match_correlation": False,
+        "match_correlation": True,
     },
 }
 #: Windows generated per forward pass when sampling (bounds memory for huge requests).
@@ -419,7 +419,9 @@ def _correlation_mix(flat: np.ndarray, target: np.ndarray) -> dict | None:
     mean, std = flat.mean(axis=0), flat.std(axis=0)
     if np.any(std <= 0) or not np.all(np.isfinite(target)) or not np.all(np.isfinite(flat)):
         return None
-    own = np.corrcoef(flat, rowvar=False)
+    # Both repaired to positive definite (a no-op for a healthy generator's steps;
+    # two assets that are one would otherwise give an infinite inverse root).
+    own = _nearest_correlation(np.corrcoef(flat, rowvar=False))
     mix = _sqrtm(_nearest_correlation(target)) @ _sqrtm(own, inverse=True)
     # z -> mix @ z on the standardised steps, in the steps' own units per asset.
     return {"mean": mean, "matrix": mix.T / std[:, None] * std[None, :]}
@@ -645,14 +647,21 @@ class WGANAugmenter(BaseAugmenter):
         score up to 0.03 worse (docs/model.md, "Tenth session"). Off for a 3-D ``X``
         of windows (it needs one long history; an explicit number of lags raises).
     match_correlation : bool, optional
-        Several assets only. Default False for both generators until measured (see
-        docs/model.md, "Nineteenth session"). After training (after the filter,
-        before ``scale_`` and ``drift_``), mix the assets' generated returns
-        linearly so that their pooled correlations are the training returns'
-        (``correlation_mix_``, fitted on about a million generated steps); each
-        asset keeps its mean and variance. The checkpoints are judged on paths
-        mixed the same way. Why: training builds a strong correlation late and lets
-        weak ones drift, so a kept checkpoint's correlations are partly luck.
+        Several assets only. Default True for "tcn", False for "conv" (not measured
+        there). After training (after the filter, before ``scale_`` and
+        ``drift_``), mix the assets' generated returns linearly so that their
+        pooled correlations are the training returns' (``correlation_mix_``,
+        fitted on about a million generated steps; symmetric square roots, so no
+        asset comes first); each asset keeps its mean and variance. The checkpoints
+        are judged on paths mixed the same way. Why: training builds a strong
+        correlation late and lets weak ones swing from one checkpoint to the next,
+        so the kept step's correlations were partly luck: on the S&P 500 + NASDAQ +
+        WTI (700 steps, 3 seeds) the largest gaps were 0.21 / 0.07 / 0.05 before,
+        0.009 after. What the mix does not set, the volatilities' co-movement,
+        follows the correlation it adds: the indices' 20-day volatilities co-move
+        0.81-0.89 against the history's 0.835 (before 0.72-0.82). On pairs, whose
+        correlations held anyway, it moved them by at most 0.017 and nothing else
+        by more than 0.004 (docs/model.md, "Nineteenth session").
     validation_every : int, default 50
         Generator steps between validation scores; the best-scoring generator is kept.
         For a TCN on one long series, the 5 best are re-scored at the end of training

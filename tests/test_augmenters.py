@@ -1148,6 +1148,7 @@ def test_correlation_start_gives_several_assets_the_historys_return_correlations
         # (without the filter after training, which a tiny network's serial dependence
         # lets move them)
         kw = {"memory": (5.0, 50.0), "max_steps": 1, "match_acf": False, **kw}
+        kw.setdefault("match_correlation", False)  # the start alone, not the mix after
         aug = tiny_tcn(**kw).fit(x)
         paths = aug.sample(32, 1000, random_state=0)
         return aug, np.abs(cross_correlation(paths).to_numpy() - history)[upper].max()
@@ -1155,7 +1156,7 @@ def test_correlation_start_gives_several_assets_the_historys_return_correlations
     aug, gap = start_gap(correlation_start=True)
     assert gap < 0.06
     assert start_gap(correlation_start=True, garch=False, memory=())[1] < 0.06  # no dilution
-    assert start_gap()[1] > 0.3  # the default: the network's own correlations
+    assert start_gap()[1] > 0.3  # no start: the network's own correlations
     # Saved with the model; one asset and the conv model have nothing to start.
     assert qg.WGANAugmenter.load(aug.save(tmp_path / "c.safetensors")).correlation_start is True
     one = tiny_tcn(correlation_start=True, max_steps=1).fit(x["a"]).sample(2, 50, random_state=0)
@@ -1207,6 +1208,9 @@ def test_match_correlation_gives_the_paths_the_historys_correlations_and_keeps_t
     mixed = tiny_tcn(match_correlation=True, **kw).fit(x)
     plain = tiny_tcn(match_correlation=False, **kw).fit(x)
     assert plain.correlation_mix_ is None
+    # The TCN's default mixes; the conv model's does not (not measured there).
+    assert tiny_tcn(**kw).fit(x).correlation_mix_ is not None
+    assert tiny(max_steps=1).fit(x).correlation_mix_ is None
     a, b = (m.sample(64, 1000, random_state=0) for m in (mixed, plain))
     # A barely trained network's correlations are random; the mix sets the history's.
     assert np.abs(cross_correlation(b).to_numpy() - history)[upper].max() > 0.2
@@ -1237,6 +1241,23 @@ def test_match_correlation_gives_the_paths_the_historys_correlations_and_keeps_t
     assert np.abs(got - data)[upper].max() < 0.05
     with pytest.raises(ValueError, match="match_correlation must be True, False or None"):
         tiny_tcn(match_correlation="yes", max_steps=1).fit(x)
+
+
+def test_correlation_mix_sets_the_target_keeps_moments_and_survives_a_duplicate_asset():
+    from quantgan.augmenters import _correlation_mix
+
+    rng = np.random.default_rng(5)
+    target = np.array([[1.0, 0.5, 0.2], [0.5, 1.0, 0.1], [0.2, 0.1, 1.0]])
+    flat = rng.standard_t(4, (20000, 3)) * [0.01, 0.02, 0.03] + [0.001, 0.0, -0.002]
+    mix = _correlation_mix(flat, target)
+    mixed = mix["mean"] + (flat - mix["mean"]) @ mix["matrix"]
+    np.testing.assert_allclose(np.corrcoef(mixed, rowvar=False), target, atol=1e-10)
+    np.testing.assert_allclose(mixed.mean(axis=0), flat.mean(axis=0), atol=1e-12)
+    np.testing.assert_allclose(mixed.std(axis=0), flat.std(axis=0), rtol=1e-10)
+    # Two assets that are one: no exact answer, but a finite mix.
+    twin = np.column_stack([flat[:, 0], flat[:, 0], flat[:, 2]])
+    assert np.isfinite(_correlation_mix(twin, target)["matrix"]).all()
+    assert _correlation_mix(np.column_stack([flat[:, :2], np.ones(20000)]), target) is None
 
 
 def test_symmetric_square_root_and_its_inverse():
