@@ -414,15 +414,17 @@ def _correlation_mix(flat: np.ndarray, target: np.ndarray) -> dict | None:
     Each asset is standardised, the steps' own correlation matrix ``C`` whitened and
     ``target`` imposed by symmetric square roots, ``target^{1/2} C^{-1/2}``, so that no
     asset comes first (a Cholesky factor would leave the first asset as it is and
-    move the others more).
+    move the others more). A nearly singular ``C`` (two assets all but one; smallest
+    eigenvalue under about 1e-3) is repaired first, which keeps the mix finite and
+    the variances exact but misses ``target``.
     """
     mean, std = flat.mean(axis=0), flat.std(axis=0)
     if np.any(std <= 0) or not np.all(np.isfinite(target)) or not np.all(np.isfinite(flat)):
         return None
-    # Both repaired to positive definite (a no-op for a healthy generator's steps;
-    # two assets that are one would otherwise give an infinite inverse root).
-    own = _nearest_correlation(np.corrcoef(flat, rowvar=False))
-    mix = _sqrtm(_nearest_correlation(target)) @ _sqrtm(own, inverse=True)
+    raw = np.corrcoef(flat, rowvar=False)
+    mix = _sqrtm(_nearest_correlation(target)) @ _sqrtm(_nearest_correlation(raw), inverse=True)
+    # Unit variances of mix @ z (a no-op unless C was repaired).
+    mix = mix / np.sqrt(np.einsum("ij,jk,ik->i", mix, raw, mix))[:, None]
     # z -> mix @ z on the standardised steps, in the steps' own units per asset.
     return {"mean": mean, "matrix": mix.T / std[:, None] * std[None, :]}
 
@@ -653,15 +655,17 @@ class WGANAugmenter(BaseAugmenter):
         pooled correlations are the training returns' (``correlation_mix_``,
         fitted on about a million generated steps; symmetric square roots, so no
         asset comes first); each asset keeps its mean and variance. The checkpoints
-        are judged on paths mixed the same way. Why: training builds a strong
+        are judged on whole paths mixed the same way (a TCN on one long series; the
+        window score of the conv model or a 3-D ``X`` is not mixed). Why: training builds a strong
         correlation late and lets weak ones swing from one checkpoint to the next,
         so the kept step's correlations were partly luck: on the S&P 500 + NASDAQ +
         WTI (700 steps, 3 seeds) the largest gaps were 0.21 / 0.07 / 0.05 before,
         0.009 after. What the mix does not set, the volatilities' co-movement,
         follows the correlation it adds: the indices' 20-day volatilities co-move
         0.81-0.89 against the history's 0.835 (before 0.72-0.82). On pairs, whose
-        correlations held anyway, it moved them by at most 0.017 and nothing else
-        by more than 0.004 (docs/model.md, "Nineteenth session").
+        correlations held anyway, it moved them by at most 0.017, and no ACF,
+        leverage or co-movement figure by more than 0.004 (docs/model.md,
+        "Nineteenth session").
     validation_every : int, default 50
         Generator steps between validation scores; the best-scoring generator is kept.
         For a TCN on one long series, the 5 best are re-scored at the end of training
@@ -1172,9 +1176,10 @@ class WGANAugmenter(BaseAugmenter):
         )
 
     def _fit_output(self, values: np.ndarray, seed: int) -> None:
-        """Fit what follows the current generator: its filter (``match_acf``), then
-        ``drift_`` / ``scale_`` (``match_mean`` / ``match_std``) on the filtered steps,
-        against the training returns ``values``. The last step of ``fit``; the
+        """Fit what follows the current generator: its filter (``match_acf``), the
+        mix of several assets (``match_correlation``), then ``drift_`` / ``scale_``
+        (``match_mean`` / ``match_std``) on the filtered, mixed steps, against the
+        training returns ``values``. The last step of ``fit``; the
         benchmarks call it after swapping in another checkpoint or filter order."""
         self.correlation_mix_ = None  # the generator's own draws below
         filtered = self._fit_acf_filter(values, seed)
@@ -1730,6 +1735,8 @@ class WGANAugmenter(BaseAugmenter):
         params.update({k: self._param(k) for k in _GENERATOR_DEFAULTS["conv"]})
         params["memory"] = [float(t) for t in params["memory"]]
         params = {k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in params.items()}
+        # NumPy booleans pass the parameter checks but are not JSON.
+        params = {k: (bool(v) if isinstance(v, np.bool_) else v) for k, v in params.items()}
         index = self.train_index_
         fitted = {
             "window_": self.window_,

@@ -1194,7 +1194,7 @@ def test_nearest_correlation_keeps_a_correlation_matrix_and_repairs_others():
 
 
 def test_match_correlation_gives_the_paths_the_historys_correlations_and_keeps_the_rest(
-    tmp_path,
+    tmp_path, monkeypatch
 ):
     from quantgan.metrics import cross_correlation
 
@@ -1205,8 +1205,23 @@ def test_match_correlation_gives_the_paths_the_historys_correlations_and_keeps_t
     history = x.corr().to_numpy()
     upper = np.triu_indices(3, 1)
     kw = {"memory": (5.0, 50.0), "max_steps": 2}
+    # The checkpoint scores (16 paths, then the 128-path re-score) mix their paths to
+    # the training returns' correlations too.
+    seen = []
+    init = augmenters.StylizedFactScore.__init__
+
+    def spy(self, *args, correlation=None, **kwargs):
+        seen.append(correlation)
+        init(self, *args, correlation=correlation, **kwargs)
+
+    monkeypatch.setattr(augmenters.StylizedFactScore, "__init__", spy)
     mixed = tiny_tcn(match_correlation=True, **kw).fit(x)
+    assert len(seen) == 2
+    for target in seen:
+        np.testing.assert_allclose(target, history)
+    seen.clear()
     plain = tiny_tcn(match_correlation=False, **kw).fit(x)
+    assert seen == [None, None]
     assert plain.correlation_mix_ is None
     # The TCN's default mixes; the conv model's does not (not measured there).
     assert tiny_tcn(**kw).fit(x).correlation_mix_ is not None
@@ -1226,6 +1241,10 @@ def test_match_correlation_gives_the_paths_the_historys_correlations_and_keeps_t
     # Saved with the model.
     loaded = qg.WGANAugmenter.load(mixed.save(tmp_path / "m.safetensors"))
     assert loaded.match_correlation is True
+    # A NumPy boolean passes the checks and saves as a plain one.
+    numpy_flag = tiny_tcn(match_correlation=np.True_, max_steps=1).fit(x)
+    saved = qg.WGANAugmenter.load(numpy_flag.save(tmp_path / "n.safetensors"))
+    assert saved.match_correlation is True
     pd.testing.assert_frame_equal(
         loaded.sample(3, 200, random_state=1), mixed.sample(3, 200, random_state=1)
     )
@@ -1254,9 +1273,13 @@ def test_correlation_mix_sets_the_target_keeps_moments_and_survives_a_duplicate_
     np.testing.assert_allclose(np.corrcoef(mixed, rowvar=False), target, atol=1e-10)
     np.testing.assert_allclose(mixed.mean(axis=0), flat.mean(axis=0), atol=1e-12)
     np.testing.assert_allclose(mixed.std(axis=0), flat.std(axis=0), rtol=1e-10)
-    # Two assets that are one: no exact answer, but a finite mix.
+    # Two assets that are one: no exact answer, but a finite mix that keeps the
+    # variances.
     twin = np.column_stack([flat[:, 0], flat[:, 0], flat[:, 2]])
-    assert np.isfinite(_correlation_mix(twin, target)["matrix"]).all()
+    mix = _correlation_mix(twin, target)
+    assert np.isfinite(mix["matrix"]).all()
+    mixed = mix["mean"] + (twin - mix["mean"]) @ mix["matrix"]
+    np.testing.assert_allclose(mixed.std(axis=0), twin.std(axis=0), rtol=1e-10)
     assert _correlation_mix(np.column_stack([flat[:, :2], np.ones(20000)]), target) is None
 
 

@@ -309,15 +309,22 @@ def test_latent_search_windows_get_the_augmenters_scale_and_shift(augmenters):
     np.testing.assert_allclose(filtered, expected, atol=1e-12)
     assert not np.allclose(filtered, plain)
     # And match_correlation's mix, after the filter (a 1 x 1 "mix" on one asset).
-    mix = {"mean": np.full(n, 0.0002), "matrix": 1.2 * np.eye(n)}
+    mix = {"mean": np.full(n, 0.001), "matrix": 1.2 * np.eye(n)}
     try:
-        wgan.correlation_mix_ = mix
+        wgan.acf_filter_, wgan.correlation_mix_ = filt, mix
         mixed = search.generate(z)
-        expected = wgan._apply_correlation_mix((plain - drift) / scale) * scale + drift
+        raw = (plain - drift) / scale
+        expected = wgan._apply_correlation_mix(wgan._apply_acf_filter(raw)) * scale + drift
     finally:
-        wgan.correlation_mix_ = None
+        wgan.acf_filter_, wgan.correlation_mix_ = None, None
     np.testing.assert_allclose(mixed, expected, atol=1e-12)
     assert not np.allclose(mixed, plain)
+    try:  # the other order differs (the filter does not keep a level other than its mean)
+        wgan.acf_filter_, wgan.correlation_mix_ = filt, mix
+        reversed_order = wgan._apply_acf_filter(wgan._apply_correlation_mix(raw))
+    finally:
+        wgan.acf_filter_, wgan.correlation_mix_ = None, None
+    assert not np.allclose(mixed, reversed_order * scale + drift, atol=1e-9)
 
 
 def test_latent_search_with_a_yes_no_condition_rarer_than_a_level(augmenters):
