@@ -1241,13 +1241,13 @@ def test_match_correlation_gives_the_paths_the_historys_correlations_and_keeps_t
     # Saved with the model.
     loaded = qg.WGANAugmenter.load(mixed.save(tmp_path / "m.safetensors"))
     assert loaded.match_correlation is True
+    pd.testing.assert_frame_equal(
+        loaded.sample(3, 200, random_state=1), mixed.sample(3, 200, random_state=1)
+    )
     # A NumPy boolean passes the checks and saves as a plain one.
     numpy_flag = tiny_tcn(match_correlation=np.True_, max_steps=1).fit(x)
     saved = qg.WGANAugmenter.load(numpy_flag.save(tmp_path / "n.safetensors"))
     assert saved.match_correlation is True
-    pd.testing.assert_frame_equal(
-        loaded.sample(3, 200, random_state=1), mixed.sample(3, 200, random_state=1)
-    )
     # One asset: nothing to mix. The conv model and 3-D windows (no filter before the
     # mix: its own draw of the generator) work as well.
     one = tiny_tcn(match_correlation=True, max_steps=1).fit(x["a"])
