@@ -544,7 +544,12 @@ class WGANAugmenter(BaseAugmenter):
         volatilities mostly co-moved less (the indices' 20-day volatilities
         0.64-0.74 against 0.72-0.82 without, lower on 2 seeds, history 0.84; five
         of six pairs with WTI lower, 0.33-0.56 against 0.48-0.56). On two pairs (2
-        seeds each), which keep their correlation anyway, it did not help.
+        seeds each), which keep their correlation anyway, it did not help. Measured
+        against the default without ``match_correlation``; the mix (the default
+        since) sets the correlations after training, and with both the three
+        assets kept early steps with a far-off leverage score on every seed
+        (docs/model.md, "Nineteenth session"): pass ``match_correlation=False``
+        with it.
     garch : bool or "gjr", optional
         "tcn" only (default True there; False, and not allowed, for "conv"): also
         multiply the output by a GARCH(1,1) volatility driven by the network's own
