@@ -661,11 +661,11 @@ class WGANAugmenter(BaseAugmenter):
         fitted on about a million generated steps; symmetric square roots, so no
         asset comes first); each asset keeps its mean and variance. The checkpoints
         are judged on whole paths mixed the same way (a TCN on one long series; the
-        window score of the conv model or a 3-D ``X`` is not mixed). Why: training builds a strong
-        correlation late and lets weak ones swing from one checkpoint to the next,
-        so the kept step's correlations were partly luck: on the S&P 500 + NASDAQ +
-        WTI (700 steps, 3 seeds) the largest gaps were 0.21 / 0.07 / 0.05 before,
-        0.009 after. What the mix does not set, the volatilities' co-movement,
+        window score of the conv model or a 3-D ``X`` is not mixed). Why: training
+        builds a strong correlation late and lets weak ones swing from one
+        checkpoint to the next, so the kept step's correlations were partly luck:
+        on the S&P 500 + NASDAQ + WTI (700 steps, 3 seeds) the largest gaps were
+        0.21 / 0.07 / 0.05 before, 0.009 after. What the mix does not set, the volatilities' co-movement,
         follows the correlation it adds: the indices' 20-day volatilities co-move
         0.81-0.89 against the history's 0.835 (before 0.72-0.82). On pairs, whose
         correlations held anyway, it moved them by at most 0.017, and no ACF,
