@@ -665,12 +665,12 @@ class WGANAugmenter(BaseAugmenter):
         builds a strong correlation late and lets weak ones swing from one
         checkpoint to the next, so the kept step's correlations were partly luck:
         on the S&P 500 + NASDAQ + WTI (700 steps, 3 seeds) the largest gaps were
-        0.21 / 0.07 / 0.05 before, 0.009 after. What the mix does not set, the volatilities' co-movement,
-        follows the correlation it adds: the indices' 20-day volatilities co-move
-        0.81-0.89 against the history's 0.835 (before 0.72-0.82). On pairs, whose
-        correlations held anyway, it moved them by at most 0.017, and no ACF,
-        leverage or co-movement figure by more than 0.004 (docs/model.md,
-        "Nineteenth session").
+        0.21 / 0.07 / 0.05 before, 0.009 after. What the mix does not set, the
+        volatilities' co-movement, follows the correlation it adds: the indices'
+        20-day volatilities co-move 0.81-0.89 against the history's 0.835 (before
+        0.72-0.82). On pairs, whose correlations held anyway, it moved them by at
+        most 0.017, and no ACF, leverage or co-movement figure by more than 0.004
+        (docs/model.md, "Nineteenth session").
     validation_every : int, default 50
         Generator steps between validation scores; the best-scoring generator is kept.
         For a TCN on one long series, the 5 best are re-scored at the end of training
