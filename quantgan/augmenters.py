@@ -284,7 +284,7 @@ class StylizedFactScore:
         if self.correlation is not None and x.shape[2] > 1:
             mix = _correlation_mix(x.reshape(-1, x.shape[2]), self.correlation)
             if mix is not None:
-                x = mix["mean"] + (x - mix["mean"]) @ mix["matrix"]
+                x = _mixed(x, mix)
         if self.rescale:
             x = self._rescaled(x, self.ref_long["std"])
         if self.center:
@@ -427,6 +427,11 @@ def _correlation_mix(flat: np.ndarray, target: np.ndarray) -> dict | None:
     mix = mix / np.sqrt(np.einsum("ij,jk,ik->i", mix, raw, mix))[:, None]
     # z -> mix @ z on the standardised steps, in the steps' own units per asset.
     return {"mean": mean, "matrix": mix.T / std[:, None] * std[None, :]}
+
+
+def _mixed(x: np.ndarray, mix: dict) -> np.ndarray:
+    """``mean + (x - mean) @ matrix`` over the assets (last axis) of ``x``."""
+    return mix["mean"] + (x - mix["mean"]) @ mix["matrix"]
 
 
 def _sqrtm(c: np.ndarray, inverse: bool = False) -> np.ndarray:
@@ -1250,10 +1255,7 @@ class WGANAugmenter(BaseAugmenter):
         if self.n_assets_ < 2 or not self._param("match_correlation"):
             return None
         if generated is None:
-            self.drift_, self.scale_ = np.zeros(self.n_assets_), np.ones(self.n_assets_)
-            length = self.window_ if self.windowed_ else self.n_timesteps_
-            n_paths = max(1, self._MEAN_STEPS // length)
-            generated = self._sample(n_paths, length, np.random.default_rng([seed, 1]))
+            generated = self._generated_steps(np.random.default_rng([seed, 1]))
         real = np.corrcoef(values.reshape(-1, self.n_assets_), rowvar=False)
         self.correlation_mix_ = _correlation_mix(generated.reshape(-1, self.n_assets_), real)
         if self.correlation_mix_ is None:
@@ -1261,9 +1263,8 @@ class WGANAugmenter(BaseAugmenter):
         return self._apply_correlation_mix(generated)
 
     def _apply_correlation_mix(self, x: np.ndarray) -> np.ndarray:
-        """``mean + (x - mean) @ matrix`` over the assets (last axis) of ``x``."""
-        f = self.correlation_mix_
-        return f["mean"] + (x - f["mean"]) @ f["matrix"]
+        """``correlation_mix_`` applied to ``x`` (:func:`_mixed`)."""
+        return _mixed(x, self.correlation_mix_)
 
     def _apply_acf_filter(self, raw: np.ndarray) -> np.ndarray:
         """``mean + gain * colour(whiten(raw - mean))`` per asset along time (axis 1)."""
@@ -1287,10 +1288,9 @@ class WGANAugmenter(BaseAugmenter):
         match_std = bool(self._param("match_std"))
         if self.match_mean or match_std:
             if generated is None:
-                mean, std = self._generated_moments(np.random.default_rng([seed, 1]))
-            else:
-                flat = generated.reshape(-1, self.n_assets_)
-                mean, std = flat.mean(axis=0), flat.std(axis=0)
+                generated = self._generated_steps(np.random.default_rng([seed, 1]))
+            flat = generated.reshape(-1, self.n_assets_)
+            mean, std = flat.mean(axis=0), flat.std(axis=0)
             train = values.reshape(-1, self.n_assets_)
             if match_std:
                 self.scale_ = train.std(axis=0) / np.where(std > 0, std, np.inf)
@@ -1486,13 +1486,12 @@ class WGANAugmenter(BaseAugmenter):
     #: Generated steps used to estimate the mean and std for ``match_mean``, ``match_std``.
     _MEAN_STEPS = 1 << 20
 
-    def _generated_moments(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and std per asset of about a million generated steps, unshifted, unscaled."""
+    def _generated_steps(self, rng: np.random.Generator) -> np.ndarray:
+        """About a million generated steps (paths x time x assets), unshifted, unscaled."""
         self.drift_, self.scale_ = np.zeros(self.n_assets_), np.ones(self.n_assets_)
         length = self.window_ if self.windowed_ else self.n_timesteps_
         n_paths = max(1, self._MEAN_STEPS // length)
-        flat = self._sample(n_paths, length, rng).reshape(-1, self.n_assets_)
-        return flat.mean(axis=0), flat.std(axis=0)
+        return self._sample(n_paths, length, rng)
 
     #: Whole paths generated at each validation of a TCN (see StylizedFactScore).
     _VALIDATION_PATHS = 16
